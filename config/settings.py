@@ -1,0 +1,167 @@
+"""Parley's one settings file.
+
+Every value a deployment may change comes from an environment variable, read through the small
+typed helpers below. A bad value stops the process at start-up with a message naming the variable,
+rather than surfacing later as a confusing error. The README lists every variable.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw == "":
+        return default
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={raw!r} is not a yes/no value: use one of "
+        f"{', '.join(sorted(TRUE_WORDS))} or {', '.join(sorted(FALSE_WORDS))}."
+    )
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list; blank items are dropped."""
+    raw = env_str(name)
+    if raw == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url_path(name: str, default: str) -> str:
+    """A URL prefix such as `admin/` or `editors/desk/`: relative, ending in a slash."""
+    raw = env_str(name) or default
+    if raw.startswith("/") or not raw.endswith("/") or "//" in raw or " " in raw:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must be a relative path ending in a slash, such as 'admin/'."
+        )
+    return raw
+
+
+def database_from_url(url: str) -> dict:
+    """The default database: a SQLite file in the project folder unless DATABASE_URL names another."""
+    if url == "":
+        url = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    try:
+        database = dj_database_url.parse(url, conn_max_age=0)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django can use: {error}") from error
+    engine = database["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {
+            # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on
+            # the busy timeout instead of one failing with "database is locked" halfway through.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            # WAL lets readers carry on while a write is in progress.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    elif engine == "django.db.backends.postgresql":
+        # Django's own psycopg pool; it requires CONN_MAX_AGE = 0, which parse() above sets.
+        database.setdefault("OPTIONS", {})["pool"] = True
+    else:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL names the {engine} backend; Parley runs on SQLite or PostgreSQL."
+        )
+    return database
+
+
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off. Set it to a long random "
+            "string, for example the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    # Only for local development: sessions signed with it are worthless anywhere else.
+    SECRET_KEY = "parley-insecure-development-key-never-use-in-production"
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=[])
+
+ADMIN_URL = env_url_path("ADMIN_URL", default="admin/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Before staticfiles, so runserver serves static files the way production does.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "sources",
+    "talks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "config.wsgi.application"
+
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL"))}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, compressed file names so browsers can cache static files for ever. The tests swap
+    # in the plain storage (tests/conftest.py) because they run without collectstatic.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

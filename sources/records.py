@@ -1,0 +1,54 @@
+"""What every archive record shares: timestamps, a publication status, dated facts with a precision.
+
+These live in `sources`, the lower layer, so that `talks` can build on them without `sources` ever
+importing from `talks`.
+"""
+
+from django.db import models
+
+
+class Timestamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class PublishableQuerySet(models.QuerySet):
+    def published(self):
+        """The records readers may see. Every public page, count and export goes through this."""
+        return self.filter(publication_status=PublicationStatus.PUBLISHED)
+
+
+class Publishable(Timestamped):
+    """A record readers see only once an editor publishes it; new records start as drafts."""
+
+    publication_status = models.CharField(
+        max_length=16,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.DRAFT,
+        help_text="Drafts are visible to editors only.",
+    )
+
+    objects = PublishableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self) -> bool:
+        return self.publication_status == PublicationStatus.PUBLISHED
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a stored date the sources actually establish."""
+
+    DAY = "day", "Exact day"
+    MONTH = "month", "Month only"
+    APPROXIMATE = "approximate", "Approximate"

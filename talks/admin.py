@@ -1,0 +1,250 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+from sources.admin import SourceArticleAdmin
+from sources.models import SourceArticle
+from talks.models import (
+    Citation,
+    Claim,
+    Delegation,
+    Issue,
+    Membership,
+    Participant,
+    Party,
+    Round,
+    Track,
+)
+
+
+def change_link(obj, label=None):
+    """A link to the record's own admin page, for read-only lists of related records."""
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+@admin.register(Party)
+class PartyAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin):
+    list_display = ["name", "round_count"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(round_count=Count("rounds"))
+
+    @admin.display(description="rounds", ordering="round_count")
+    def round_count(self, track):
+        return track.round_count
+
+
+class DelegationInline(admin.TabularInline):
+    model = Delegation
+    fields = ["party", "role", "notes"]
+    autocomplete_fields = ["party"]
+    extra = 0
+    show_change_link = True  # members are entered on the delegation's own page
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "track",
+        "sequence",
+        "start_date",
+        "end_date",
+        "city",
+        "format",
+        "status",
+        "publication_status",
+    ]
+    list_filter = ["publication_status", "status", "format", "track", "country"]
+    list_select_related = ["track"]
+    search_fields = ["title", "city", "country", "venue", "track__name", "summary"]
+    autocomplete_fields = ["track"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "start_date"
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [DelegationInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "track", "sequence", "publication_status"]}),
+        ("When", {"fields": ["start_date", "end_date", "date_precision", "dates_note"]}),
+        ("Where and how", {"fields": ["city", "country", "venue", "format", "status"]}),
+        ("What happened", {"fields": ["summary", "outcome"]}),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ["participant", "role", "title"]
+    autocomplete_fields = ["participant"]
+    extra = 1
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "round", "party", "role", "member_count"]
+    list_filter = ["role", "party"]
+    list_select_related = ["round", "party"]
+    search_fields = ["round__title", "party__name", "notes"]
+    autocomplete_fields = ["round", "party"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("memberships"))
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, delegation):
+        return delegation.member_count
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ["name", "party", "description", "publication_status"]
+    list_filter = ["publication_status", "party"]
+    list_select_related = ["party"]
+    search_fields = ["name", "aliases", "description"]
+    autocomplete_fields = ["party"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["participant", "role", "title", "delegation"]
+    list_filter = ["role", "delegation__party"]
+    list_select_related = ["participant", "delegation__round", "delegation__party"]
+    search_fields = [
+        "participant__name",
+        "participant__aliases",
+        "title",
+        "delegation__round__title",
+        "delegation__party__name",
+    ]
+    autocomplete_fields = ["delegation", "participant"]
+
+
+@admin.register(Issue)
+class IssueAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "claim_count", "publication_status"]
+    list_filter = ["publication_status", "parent"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(claim_count=Count("claims"))
+
+    @admin.display(description="claims", ordering="claim_count")
+    def claim_count(self, issue):
+        return issue.claim_count
+
+
+class CitationInline(admin.StackedInline):
+    model = Citation
+    fields = ["article", "quote", "stance", "note"]
+    # The autocomplete widget keeps the "+" button, so an editor can add a new article in a
+    # pop-up without leaving the claim.
+    autocomplete_fields = ["article"]
+    extra = 1
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "round",
+        "party",
+        "speaker",
+        "kind",
+        "date",
+        "issue_names",
+        "citation_count",
+        "publication_status",
+    ]
+    list_filter = ["publication_status", "kind", "round", "party", "issues"]
+    list_select_related = ["round", "party", "speaker"]
+    search_fields = [
+        "text",
+        "speaker__name",
+        "speaker__aliases",
+        "round__title",
+        "citations__quote",
+    ]
+    autocomplete_fields = ["round", "issues", "party", "speaker"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [CitationInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(citation_count=Count("citations", distinct=True))
+            .prefetch_related("issues")
+        )
+
+    @admin.display(description="issues")
+    def issue_names(self, claim):
+        return "; ".join(issue.name for issue in claim.issues.all())
+
+    @admin.display(description="citations", ordering="citation_count")
+    def citation_count(self, claim):
+        return claim.citation_count
+
+
+@admin.register(Citation)
+class CitationAdmin(admin.ModelAdmin):
+    list_display = ["claim", "article", "stance", "quote"]
+    list_filter = ["stance", "article__outlet"]
+    list_select_related = ["claim", "article__outlet"]
+    search_fields = ["quote", "claim__text", "article__headline", "note"]
+    autocomplete_fields = ["claim", "article"]
+
+
+class CitingClaimInline(admin.TabularInline):
+    """On an article's page: the claims that cite it, each linked. Citations are edited on the claim."""
+
+    model = Citation
+    verbose_name = "claim citing this article"
+    verbose_name_plural = "claims citing this article"
+    fields = ["claim_link", "stance", "quote"]
+    readonly_fields = ["claim_link", "stance", "quote"]
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("claim")
+
+    @admin.display(description="claim")
+    def claim_link(self, citation):
+        return change_link(citation.claim)
+
+
+# The sources app cannot know about claims, so the talks app adds the citing claims to its page.
+admin.site.unregister(SourceArticle)
+
+
+@admin.register(SourceArticle)
+class CitedSourceArticleAdmin(SourceArticleAdmin):
+    inlines = [CitingClaimInline]
+    list_display = [*SourceArticleAdmin.list_display, "citation_count"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(citation_count=Count("citations"))
+
+    @admin.display(description="citations", ordering="citation_count")
+    def citation_count(self, article):
+        return article.citation_count

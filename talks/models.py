@@ -1,0 +1,343 @@
+"""Negotiation rounds, who took part, what was discussed, and the claims that tie them to sources."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from sources.models import SourceArticle
+from sources.quotes import quote_occurs_in
+from sources.records import DatePrecision, Publishable, Timestamped
+
+
+class Party(Timestamped):
+    """A state or organisation taking part in talks: Russia, Ukraine, the United States, ..."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", "State"
+        ORGANISATION = "organisation", "Organisation"
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATE)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "parties"
+
+    def __str__(self):
+        return self.name
+
+
+class Track(Timestamped):
+    """A negotiation process whose rounds follow one another, e.g. "US-brokered trilateral talks, 2026"."""
+
+    name = models.CharField(max_length=300, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Round(Publishable):
+    class Format(models.TextChoices):
+        BILATERAL = "bilateral", "Bilateral"
+        TRILATERAL = "trilateral", "Trilateral"
+        MULTILATERAL = "multilateral", "Multilateral"
+        PROXIMITY = "proximity", "Proximity (mediator shuttles between parties)"
+
+    class Status(models.TextChoices):
+        ANNOUNCED = "announced", "Announced"
+        HELD = "held", "Held"
+        POSTPONED = "postponed", "Postponed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200, unique=True)
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="rounds")
+    sequence = models.PositiveIntegerField(
+        help_text="This round's place in its track: 1 for the first round, 2 for the next, ..."
+    )
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True, help_text="Same as the start for one day.")
+    date_precision = models.CharField(max_length=16, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    dates_note = models.TextField(
+        "how the dates were established",
+        blank=True,
+        help_text="For example: inferred from the weekdays the articles name.",
+    )
+    city = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=200, blank=True)
+    venue = models.CharField(max_length=300, blank=True, help_text="As reported.")
+    format = models.CharField(max_length=16, choices=Format.choices, blank=True)
+    status = models.CharField(
+        "status of the round",
+        max_length=16,
+        choices=Status.choices,
+        default=Status.HELD,
+    )
+    summary = models.TextField(blank=True)
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = [F("start_date").desc(nulls_last=True), "title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gte=F("start_date"))
+                ),
+                name="talks_round_ends_on_or_after_start",
+                violation_error_message="A round cannot end before it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["track", "sequence"],
+                name="talks_round_unique_sequence_in_track",
+                violation_error_message="Another round of this track already has this number.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError(
+                {"end_date": "The end date is before the start date: a round cannot end before it starts."}
+            )
+
+    def previous_in_track(self):
+        return (
+            Round.objects.filter(track_id=self.track_id, sequence__lt=self.sequence)
+            .order_by("-sequence")
+            .first()
+        )
+
+    def next_in_track(self):
+        return (
+            Round.objects.filter(track_id=self.track_id, sequence__gt=self.sequence)
+            .order_by("sequence")
+            .first()
+        )
+
+
+class Delegation(Timestamped):
+    """A party's team at one round."""
+
+    class Role(models.TextChoices):
+        NEGOTIATING_PARTY = "negotiating", "Negotiating party"
+        MEDIATOR = "mediator", "Mediator"
+        OBSERVER = "observer", "Observer"
+        HOST = "host", "Host"
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="delegations")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="delegations")
+    role = models.CharField(
+        "role at the round",
+        max_length=16,
+        choices=Role.choices,
+        default=Role.NEGOTIATING_PARTY,
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["round", "party__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "party"],
+                name="talks_delegation_one_per_party_per_round",
+                violation_error_message="This party already has a delegation at this round.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.party} at {self.round}"
+
+
+class Participant(Publishable):
+    """A person who took part in, or spoke about, the talks."""
+
+    name = models.CharField(max_length=200, help_text="The spelling the archive uses.")
+    slug = models.SlugField(max_length=200, unique=True)
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other spellings and transliterations, one per line (Medinski for Medinsky). "
+        "Searched along with the name.",
+    )
+    description = models.CharField(
+        max_length=500, blank=True, help_text="One line: who they are, as the sources describe them."
+    )
+    party = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participants",
+        help_text="The party they represent, if any.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [alias.strip() for alias in self.aliases.splitlines() if alias.strip()]
+
+
+class Membership(Timestamped):
+    """One person's seat in one delegation."""
+
+    class Role(models.TextChoices):
+        HEAD = "head", "Head of delegation"
+        MEMBER = "member", "Member"
+        ADVISER = "adviser", "Adviser"
+        MILITARY = "military", "Military representative"
+        OTHER = "other", "Other"
+
+    delegation = models.ForeignKey(Delegation, on_delete=models.CASCADE, related_name="memberships")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    title = models.CharField(
+        "title held then", max_length=300, blank=True, help_text="Their office at the time of the round."
+    )
+
+    class Meta:
+        ordering = ["delegation", "participant__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delegation", "participant"],
+                name="talks_membership_one_seat_per_person_per_delegation",
+                violation_error_message="This person already has a seat in this delegation.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.participant} ({self.get_role_display()}), {self.delegation}"
+
+
+class Issue(Publishable):
+    """A topic of negotiation; sub-issues sit under a parent (Donbas under Territory)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="The broader issue this one belongs to, if any.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")),
+                name="talks_issue_not_its_own_parent",
+                violation_error_message="An issue cannot be its own parent.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and ancestor.pk not in seen:
+            if self.pk is not None and ancestor.pk == self.pk:
+                raise ValidationError({"parent": "An issue cannot sit beneath itself or its own sub-issue."})
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+
+
+class Claim(Publishable):
+    """The archive's atomic statement, backed by the articles that reported it."""
+
+    class Kind(models.TextChoices):
+        STATEMENT = "statement", "Statement"
+        DEMAND = "demand", "Demand"
+        PROPOSAL = "proposal", "Proposal"
+        EVENT = "event", "Event"
+        FIGURE = "figure", "Figure"
+        OUTCOME = "outcome", "Outcome"
+        CONTEXT = "context", "Context"
+
+    text = models.TextField(help_text="One sentence in the editor's words; the quotes go in citations.")
+    round = models.ForeignKey(Round, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
+    issues = models.ManyToManyField(Issue, blank=True, related_name="claims")
+    party = models.ForeignKey(
+        Party,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The party the claim is attributed to or is about.",
+    )
+    speaker = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text="The person quoted or reported, if any.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATEMENT)
+    date = models.DateField(null=True, blank=True, help_text="When it was said or happened, if known.")
+    notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
+    articles = models.ManyToManyField(SourceArticle, through="Citation", related_name="claims")
+
+    class Meta:
+        ordering = [F("date").desc(nulls_last=True), "id"]
+
+    def __str__(self):
+        return self.text if len(self.text) <= 80 else self.text[:79] + "…"
+
+
+class Citation(Timestamped):
+    """One article's backing for one claim, with the words it used."""
+
+    class Stance(models.TextChoices):
+        SUPPORTS = "supports", "Supports"
+        DISPUTES = "disputes", "Disputes"
+        MENTIONS = "mentions", "Mentions"
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    article = models.ForeignKey(SourceArticle, on_delete=models.PROTECT, related_name="citations")
+    quote = models.TextField(
+        help_text="Copied exactly from the article: a phrase or one sentence. "
+        "Checked against the article's stored text when there is one."
+    )
+    stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.SUPPORTS)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["claim", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "article"],
+                name="talks_citation_one_per_claim_and_article",
+                violation_error_message="This claim already cites this article.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.article} → {self.claim}"
+
+    def clean(self):
+        if not self.article_id or not self.quote:
+            return
+        body = SourceArticle.objects.filter(pk=self.article_id).values_list("body", flat=True).first()
+        if body and not quote_occurs_in(self.quote, body):
+            raise ValidationError(
+                {
+                    "quote": "This quote does not occur in the article's stored text. "
+                    "Copy it exactly; only whitespace and the style of quote marks may differ."
+                }
+            )

@@ -1,0 +1,74 @@
+"""Helpers to post admin forms the way a browser does, inline formsets included."""
+
+
+def inline_forms(prefix: str, rows: list[dict], initial: int = 0) -> dict:
+    """The management form and rows of one inline formset."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data.update({f"{prefix}-{index}-{field}": value for field, value in row.items()})
+    return data
+
+
+def round_form(**overrides) -> dict:
+    data = {
+        "title": "Geneva round",
+        "slug": "geneva-round",
+        "sequence": "3",
+        "publication_status": "draft",
+        "start_date": "2026-02-17",
+        "end_date": "2026-02-18",
+        "date_precision": "day",
+        "dates_note": "",
+        "city": "Geneva",
+        "country": "Switzerland",
+        "venue": "",
+        "format": "trilateral",
+        "status": "held",
+        "summary": "",
+        "outcome": "",
+        **inline_forms("delegations", []),
+    }
+    data.update(overrides)
+    return data
+
+
+def article_form(**overrides) -> dict:
+    data = {
+        "headline": "Talks end without breakthrough",
+        "outlet": "",
+        "author": "",
+        "language": "en",
+        "publication_status": "draft",
+        "url": "",
+        "archive_url": "",
+        "retrieved_on": "",
+        "published_on": "",
+        "published_on_precision": "",
+        "published_on_note": "",
+        "body": "",
+        "notes": "",
+        **inline_forms("citations", []),
+    }
+    data.update(overrides)
+    return data
+
+
+def claim_form(citations: list[dict], **overrides) -> dict:
+    data = {
+        "text": "The talks ended without a breakthrough.",
+        "round": "",
+        "party": "",
+        "speaker": "",
+        "kind": "outcome",
+        "date": "",
+        "publication_status": "draft",
+        "notes": "",
+        **inline_forms("citations", [{"stance": "supports", "note": "", **row} for row in citations]),
+    }
+    data.update(overrides)
+    return data

@@ -1,0 +1,93 @@
+"""Small builders for archive records: each makes a valid record, overridable field by field."""
+
+import datetime
+import itertools
+
+from sources.models import Outlet, SourceArticle
+from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
+
+_numbers = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_numbers)}"
+
+
+def make_outlet(**fields) -> Outlet:
+    name = fields.pop("name", unique("Outlet"))
+    return Outlet.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+
+
+def make_article(**fields) -> SourceArticle:
+    fields.setdefault("headline", unique("Headline"))
+    return SourceArticle.objects.create(**fields)
+
+
+def make_party(**fields) -> Party:
+    name = fields.pop("name", unique("Party"))
+    return Party.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+
+
+def make_track(**fields) -> Track:
+    name = fields.pop("name", unique("Track"))
+    return Track.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+
+
+def make_round(**fields) -> Round:
+    title = fields.pop("title", unique("Round"))
+    fields.setdefault("slug", title.lower())
+    if "track" not in fields:
+        fields["track"] = make_track()
+    fields.setdefault("sequence", next(_numbers))
+    fields.setdefault("start_date", datetime.date(2026, 2, 17))
+    fields.setdefault("end_date", datetime.date(2026, 2, 18))
+    return Round.objects.create(title=title, **fields)
+
+
+def make_participant(**fields) -> Participant:
+    name = fields.pop("name", unique("Person"))
+    return Participant.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+
+
+def make_delegation(**fields) -> Delegation:
+    if "round" not in fields:
+        fields["round"] = make_round()
+    if "party" not in fields:
+        fields["party"] = make_party()
+    return Delegation.objects.create(**fields)
+
+
+def make_membership(**fields) -> Membership:
+    if "delegation" not in fields:
+        fields["delegation"] = make_delegation()
+    if "participant" not in fields:
+        fields["participant"] = make_participant()
+    return Membership.objects.create(**fields)
+
+
+def make_issue(**fields) -> Issue:
+    name = fields.pop("name", unique("Issue"))
+    return Issue.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+
+
+def make_claim(**fields) -> Claim:
+    fields.setdefault("text", unique("Something was said"))
+    return Claim.objects.create(**fields)
+
+
+def make_citation(**fields) -> Citation:
+    if "claim" not in fields:
+        fields["claim"] = make_claim()
+    if "article" not in fields:
+        fields["article"] = make_article()
+    fields.setdefault("quote", "a phrase")
+    return Citation.objects.create(**fields)
+
+
+def make_cited_claim(**fields) -> Claim:
+    """A claim with a round, a party, a speaker, two issues and one citation: a full list row."""
+    round_ = make_round()
+    claim = make_claim(round=round_, party=make_party(), speaker=make_participant(), **fields)
+    claim.issues.add(make_issue(), make_issue())
+    make_citation(claim=claim, article=make_article(outlet=make_outlet()))
+    return claim
