@@ -80,7 +80,6 @@ class SourceArticleAdmin(admin.ModelAdmin):
         "display_headline",
         "outlet",
         "published_on",
-        "published_on_precision",
         "language",
         "publication_status",
     ]

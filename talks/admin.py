@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -158,6 +160,7 @@ class CitationInline(admin.StackedInline):
     # The autocomplete widget keeps the "+" button, so an editor can add a new article in a
     # pop-up without leaving the claim.
     autocomplete_fields = ["article"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})}}
     extra = 1
 
 
