@@ -24,6 +24,7 @@ run editor: export DJANGO_DEBUG ?= 1
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_dataset talks/seed --if-empty
 	@echo ""
 	@echo "  Parley:        http://127.0.0.1:8000/"
 	@echo "  Editors' admin: http://127.0.0.1:8000/$(ADMIN_PATH)"

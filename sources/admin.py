@@ -86,10 +86,10 @@ class SourceArticleAdmin(admin.ModelAdmin):
     list_display_links = ["display_headline"]
     list_filter = ["publication_status", "outlet", "language", "published_on_precision"]
     list_select_related = ["outlet"]
-    search_fields = ["headline", "url", "author", "outlet__name", "notes"]
+    search_fields = ["key", "headline", "url", "author", "outlet__name", "notes"]
     autocomplete_fields = ["outlet"]
     date_hierarchy = "published_on"
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["key", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["headline", "outlet", "author", "language", "publication_status"]}),
         ("Where it is", {"fields": ["url", "archive_url", "retrieved_on"]}),
@@ -98,7 +98,7 @@ class SourceArticleAdmin(admin.ModelAdmin):
             {"fields": ["published_on", "published_on_precision", "published_on_note"]},
         ),
         ("Text and notes", {"fields": ["body", "notes"]}),
-        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        ("Record", {"fields": ["key", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     @admin.display(description="headline", ordering="headline")

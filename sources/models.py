@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from sources.records import DatePrecision, Publishable, Timestamped
+from sources.records import DatePrecision, Publishable, Timestamped, describe_date, stable_key_field
 from sources.urlnorm import normalize_url
 
 
@@ -24,6 +24,7 @@ class Outlet(Timestamped):
 
 
 class SourceArticle(Publishable):
+    key = stable_key_field()
     headline = models.CharField(
         max_length=500,
         blank=True,
@@ -108,6 +109,10 @@ class SourceArticle(Publishable):
             return self.headline
         outlet = self.outlet.name if self.outlet_id else "unknown outlet"
         return f"[No headline] article #{self.pk or 'new'} ({outlet})"
+
+    @property
+    def publication_date_label(self) -> str:
+        return describe_date(self.published_on, self.published_on_precision)
 
     def clean(self):
         self.url = normalize_url(self.url)

@@ -4,7 +4,27 @@ These live in `sources`, the lower layer, so that `talks` can build on them with
 importing from `talks`.
 """
 
+import secrets
+
 from django.db import models
+
+KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: keys get read aloud and retyped
+
+
+def new_key() -> str:
+    """A short random identifier for records without a natural name (articles, claims)."""
+    return "".join(secrets.choice(KEY_ALPHABET) for _ in range(10))
+
+
+def stable_key_field():
+    return models.SlugField(
+        "stable key",
+        max_length=64,
+        unique=True,
+        default=new_key,
+        help_text="The identifier researchers and imports use for this record. "
+        "Never change it once published.",
+    )
 
 
 class Timestamped(models.Model):
@@ -52,3 +72,13 @@ class DatePrecision(models.TextChoices):
     DAY = "day", "Exact day"
     MONTH = "month", "Month only"
     APPROXIMATE = "approximate", "Approximate"
+
+
+def describe_date(date, precision: str) -> str:
+    """A date as precisely as it is known: "17 February 2026", "January 2026", "about 16 February 2026"."""
+    if date is None:
+        return "unknown"
+    if precision == DatePrecision.MONTH:
+        return f"{date:%B %Y}"
+    label = f"{date.day} {date:%B %Y}"
+    return f"about {label}" if precision == DatePrecision.APPROXIMATE else label

@@ -180,6 +180,7 @@ class ClaimAdmin(admin.ModelAdmin):
     list_filter = ["publication_status", "kind", "round", "party", "issues"]
     list_select_related = ["round", "party", "speaker"]
     search_fields = [
+        "key",
         "text",
         "speaker__name",
         "speaker__aliases",
@@ -187,7 +188,7 @@ class ClaimAdmin(admin.ModelAdmin):
         "citations__quote",
     ]
     autocomplete_fields = ["round", "issues", "party", "speaker"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["key", "created_at", "updated_at"]
     inlines = [CitationInline]
 
     def get_queryset(self, request):

@@ -6,7 +6,7 @@ from django.db.models import F, Q
 
 from sources.models import SourceArticle
 from sources.quotes import quote_occurs_in
-from sources.records import DatePrecision, Publishable, Timestamped
+from sources.records import DatePrecision, Publishable, Timestamped, describe_date, stable_key_field
 
 
 class Party(Timestamped):
@@ -107,6 +107,18 @@ class Round(Publishable):
             raise ValidationError(
                 {"end_date": "The end date is before the start date: a round cannot end before it starts."}
             )
+
+    @property
+    def dates_label(self) -> str:
+        """The round's dates as precisely as the sources establish them."""
+        start = describe_date(self.start_date, self.date_precision)
+        if self.start_date is None or self.end_date is None or self.end_date == self.start_date:
+            return start
+        if self.date_precision == DatePrecision.DAY and self.start_date.replace(
+            day=1
+        ) == self.end_date.replace(day=1):
+            return f"{self.start_date.day}–{describe_date(self.end_date, self.date_precision)}"
+        return f"{start} – {describe_date(self.end_date, self.date_precision)}"
 
     def previous_in_track(self):
         return (
@@ -269,6 +281,7 @@ class Claim(Publishable):
         OUTCOME = "outcome", "Outcome"
         CONTEXT = "context", "Context"
 
+    key = stable_key_field()
     text = models.TextField(help_text="One sentence in the editor's words; the quotes go in citations.")
     round = models.ForeignKey(Round, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
     issues = models.ManyToManyField(Issue, blank=True, related_name="claims")

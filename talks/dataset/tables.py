@@ -1,0 +1,435 @@
+"""The archive's tables and columns, defined once.
+
+These definitions produce the CSV headers, the Table Schemas of the data package, the checks the
+importer applies, and (through the same objects) the public codebook. Change a column here and all of
+them change together.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Q, QuerySet
+
+from sources.models import Outlet, SourceArticle
+from sources.records import DatePrecision, PublicationStatus
+from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
+
+STRING, DATE, INTEGER = "string", "date", "integer"
+ALIAS_SEPARATOR = "; "
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A column that holds the key of a row in another table."""
+
+    table: str
+    column: str
+    model: type[models.Model]
+    lookup: str  # the referenced model's key field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    description: str
+    path: str = ""  # the ORM path read on export; defaults to the column name
+    type: str = STRING
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    reference: Reference | None = None
+    internal: bool = False  # editorial only: exported with --all, never in the public dataset
+    multiline_list: bool = False  # stored one item per line, written as "a; b" in a cell
+
+    @property
+    def orm_path(self) -> str:
+        return self.path or self.name
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    model: type[models.Model]
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    # The rows readers may see. Tables without a publication status of their own are public through
+    # the published records they belong to.
+    public: Callable[[QuerySet], QuerySet]
+    foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = field(default=())
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    def public_columns(self) -> tuple[Column, ...]:
+        return tuple(column for column in self.columns if not column.internal)
+
+
+PUBLISHED = PublicationStatus.PUBLISHED
+
+
+def published(queryset: QuerySet) -> QuerySet:
+    return queryset.filter(publication_status=PUBLISHED)
+
+
+def values(choices) -> tuple[str, ...]:
+    return tuple(choices.values)
+
+
+def ref(table: str, model, lookup: str = "slug") -> Reference:
+    return Reference(table=table, column=lookup, model=model, lookup=lookup)
+
+
+def publication_status() -> Column:
+    return Column(
+        "publication_status",
+        "Whether readers see the record: published, or draft (only in an editors' dump).",
+        required=True,
+        choices=values(PublicationStatus),
+    )
+
+
+OUTLETS = Table(
+    "outlets",
+    Outlet,
+    "Publications that published the source articles.",
+    (
+        Column("slug", "Stable key of the outlet.", required=True),
+        Column("name", "The outlet's name as it gives it.", required=True),
+        Column("homepage", "The outlet's home page; empty if not known."),
+    ),
+    primary_key=("slug",),
+    public=lambda rows: rows.filter(articles__publication_status=PUBLISHED).distinct(),
+)
+
+ARTICLES = Table(
+    "articles",
+    SourceArticle,
+    "Source articles: the reports every claim is traced to. Unknown values are empty, never guessed.",
+    (
+        Column("key", "Stable key of the article.", required=True),
+        Column("headline", "The headline as printed; empty when the copy in hand has none."),
+        Column("url", "The original address, without tracking parameters; empty if not known."),
+        Column(
+            "outlet",
+            "The outlet (outlets.slug); empty when the copy does not name it.",
+            reference=ref("outlets", Outlet),
+            path="outlet__slug",
+        ),
+        Column("author", "The byline; empty if none."),
+        Column("language", "Language of the copy quoted, as a code such as en or fr.", required=True),
+        Column("published_on", "Publication date; empty if neither stated nor inferable.", type=DATE),
+        Column(
+            "published_on_precision",
+            "How precise the publication date is; empty without a date.",
+            choices=values(DatePrecision),
+        ),
+        Column("published_on_note", "How the publication date was established."),
+        Column("retrieved_on", "When the archive's copy was retrieved.", type=DATE),
+        Column("archive_url", "A web archive copy; empty if none."),
+        publication_status(),
+        Column("body", "The article's text, kept for checking quotes. Editorial only.", internal=True),
+        Column("notes", "Editor's notes. Editorial only.", internal=True),
+    ),
+    primary_key=("key",),
+    public=published,
+    foreign_keys=((("outlet",), "outlets", ("slug",)),),
+)
+
+PARTIES = Table(
+    "parties",
+    Party,
+    "States and organisations taking part in talks.",
+    (
+        Column("slug", "Stable key of the party.", required=True),
+        Column("name", "Name of the party.", required=True),
+        Column("kind", "State or organisation.", required=True, choices=values(Party.Kind)),
+    ),
+    primary_key=("slug",),
+    public=lambda rows: rows.filter(
+        Q(delegations__round__publication_status=PUBLISHED)
+        | Q(participants__publication_status=PUBLISHED)
+        | Q(claims__publication_status=PUBLISHED)
+    ).distinct(),
+)
+
+TRACKS = Table(
+    "tracks",
+    Track,
+    "Negotiation processes whose rounds follow one another.",
+    (
+        Column("slug", "Stable key of the track.", required=True),
+        Column("name", "Name of the track.", required=True),
+        Column("description", "What the track is."),
+    ),
+    primary_key=("slug",),
+    public=lambda rows: rows.filter(rounds__publication_status=PUBLISHED).distinct(),
+)
+
+ROUNDS = Table(
+    "rounds",
+    Round,
+    "Rounds of talks: one meeting of a track.",
+    (
+        Column("slug", "Stable key of the round.", required=True),
+        Column("title", "Title of the round.", required=True),
+        Column(
+            "track",
+            "The track (tracks.slug).",
+            required=True,
+            reference=ref("tracks", Track),
+            path="track__slug",
+        ),
+        Column("sequence", "The round's place in its track: 1, 2, ...", type=INTEGER, required=True),
+        Column("start_date", "First day; empty if not known.", type=DATE),
+        Column("end_date", "Last day; empty if not known.", type=DATE),
+        Column("date_precision", "How precise the dates are.", required=True, choices=values(DatePrecision)),
+        Column("dates_note", "How the dates were established."),
+        Column("city", "City where the round was held."),
+        Column("country", "Country where the round was held."),
+        Column("venue", "Venue as reported."),
+        Column(
+            "format",
+            "Bilateral, trilateral, multilateral or proximity; empty if not known.",
+            choices=values(Round.Format),
+        ),
+        Column(
+            "status", "Announced, held, postponed or cancelled.", required=True, choices=values(Round.Status)
+        ),
+        Column("summary", "What the round was about."),
+        Column("outcome", "What it produced, as reported."),
+        publication_status(),
+    ),
+    primary_key=("slug",),
+    public=published,
+    foreign_keys=((("track",), "tracks", ("slug",)),),
+)
+
+DELEGATIONS = Table(
+    "delegations",
+    Delegation,
+    "A party's team at a round.",
+    (
+        Column(
+            "round",
+            "The round (rounds.slug).",
+            required=True,
+            reference=ref("rounds", Round),
+            path="round__slug",
+        ),
+        Column(
+            "party",
+            "The party (parties.slug).",
+            required=True,
+            reference=ref("parties", Party),
+            path="party__slug",
+        ),
+        Column("role", "The party's role at the round.", required=True, choices=values(Delegation.Role)),
+        Column("notes", "What the sources say about the delegation as a whole."),
+    ),
+    primary_key=("round", "party"),
+    public=lambda rows: rows.filter(round__publication_status=PUBLISHED),
+    foreign_keys=((("round",), "rounds", ("slug",)), (("party",), "parties", ("slug",))),
+)
+
+PARTICIPANTS = Table(
+    "participants",
+    Participant,
+    "People who took part in, or spoke about, the talks.",
+    (
+        Column("slug", "Stable key of the person.", required=True),
+        Column("name", "The spelling the archive uses.", required=True),
+        Column("aliases", "Other spellings and transliterations, separated by '; '.", multiline_list=True),
+        Column("description", "Who they are, as the sources describe them."),
+        Column(
+            "party",
+            "The party they represent (parties.slug), if any.",
+            reference=ref("parties", Party),
+            path="party__slug",
+        ),
+        publication_status(),
+    ),
+    primary_key=("slug",),
+    public=published,
+    foreign_keys=((("party",), "parties", ("slug",)),),
+)
+
+MEMBERSHIPS = Table(
+    "memberships",
+    Membership,
+    "Seats in delegations: who sat in which party's team at which round.",
+    (
+        Column(
+            "round",
+            "The round (rounds.slug).",
+            required=True,
+            reference=ref("rounds", Round),
+            path="delegation__round__slug",
+        ),
+        Column(
+            "party",
+            "The party whose delegation it is (parties.slug).",
+            required=True,
+            reference=ref("parties", Party),
+            path="delegation__party__slug",
+        ),
+        Column(
+            "participant",
+            "The person (participants.slug).",
+            required=True,
+            reference=ref("participants", Participant),
+            path="participant__slug",
+        ),
+        Column("role", "Their role in the delegation.", required=True, choices=values(Membership.Role)),
+        Column("title", "The title they held at the time."),
+    ),
+    primary_key=("round", "party", "participant"),
+    public=lambda rows: rows.filter(
+        delegation__round__publication_status=PUBLISHED, participant__publication_status=PUBLISHED
+    ),
+    foreign_keys=(
+        (("round", "party"), "delegations", ("round", "party")),
+        (("participant",), "participants", ("slug",)),
+    ),
+)
+
+ISSUES = Table(
+    "issues",
+    Issue,
+    "Topics of negotiation; a sub-issue names its parent.",
+    (
+        Column("slug", "Stable key of the issue.", required=True),
+        Column("name", "Name of the issue.", required=True),
+        Column("description", "What the issue covers."),
+        Column(
+            "parent",
+            "The broader issue (issues.slug), if any.",
+            reference=ref("issues", Issue),
+            path="parent__slug",
+        ),
+        publication_status(),
+    ),
+    primary_key=("slug",),
+    public=published,
+    foreign_keys=((("parent",), "issues", ("slug",)),),
+)
+
+CLAIMS = Table(
+    "claims",
+    Claim,
+    "Claims: the archive's atomic statements, each backed by citations.",
+    (
+        Column("key", "Stable key of the claim.", required=True),
+        Column("text", "The claim in one sentence, in the editor's words.", required=True),
+        Column(
+            "round",
+            "The round it concerns (rounds.slug), if any.",
+            reference=ref("rounds", Round),
+            path="round__slug",
+        ),
+        Column(
+            "party",
+            "The party it is attributed to or about (parties.slug), if any.",
+            reference=ref("parties", Party),
+            path="party__slug",
+        ),
+        Column(
+            "speaker",
+            "The person quoted or reported (participants.slug), if any.",
+            reference=ref("participants", Participant),
+            path="speaker__slug",
+        ),
+        Column("kind", "What sort of statement it is.", required=True, choices=values(Claim.Kind)),
+        Column("date", "When it was said or happened, if known.", type=DATE),
+        publication_status(),
+        Column("notes", "Editor's notes. Editorial only.", internal=True),
+    ),
+    primary_key=("key",),
+    public=published,
+    foreign_keys=(
+        (("round",), "rounds", ("slug",)),
+        (("party",), "parties", ("slug",)),
+        (("speaker",), "participants", ("slug",)),
+    ),
+)
+
+CLAIM_ISSUES = Table(
+    "claim_issues",
+    Claim.issues.through,
+    "Which issues each claim is about: one row per claim and issue.",
+    (
+        Column(
+            "claim",
+            "The claim (claims.key).",
+            required=True,
+            reference=ref("claims", Claim, "key"),
+            path="claim__key",
+        ),
+        Column(
+            "issue",
+            "The issue (issues.slug).",
+            required=True,
+            reference=ref("issues", Issue),
+            path="issue__slug",
+        ),
+    ),
+    primary_key=("claim", "issue"),
+    public=lambda rows: rows.filter(claim__publication_status=PUBLISHED, issue__publication_status=PUBLISHED),
+    foreign_keys=((("claim",), "claims", ("key",)), (("issue",), "issues", ("slug",))),
+)
+
+CITATIONS = Table(
+    "citations",
+    Citation,
+    "Citations: one row per claim and article that reported it, with the article's exact words.",
+    (
+        Column(
+            "claim",
+            "The claim (claims.key).",
+            required=True,
+            reference=ref("claims", Claim, "key"),
+            path="claim__key",
+        ),
+        Column(
+            "article",
+            "The article (articles.key).",
+            required=True,
+            reference=ref("articles", SourceArticle, "key"),
+            path="article__key",
+        ),
+        Column("quote", "The article's words, copied exactly.", required=True),
+        Column(
+            "stance",
+            "Whether the article supports, disputes or merely mentions the claim.",
+            required=True,
+            choices=values(Citation.Stance),
+        ),
+        Column("note", "A note on this citation."),
+    ),
+    primary_key=("claim", "article"),
+    public=lambda rows: rows.filter(
+        claim__publication_status=PUBLISHED, article__publication_status=PUBLISHED
+    ),
+    foreign_keys=((("claim",), "claims", ("key",)), (("article",), "articles", ("key",))),
+)
+
+# In dependency order: every table comes after the tables it refers to (issues refer to themselves).
+TABLES = (
+    OUTLETS,
+    ARTICLES,
+    PARTIES,
+    TRACKS,
+    ROUNDS,
+    DELEGATIONS,
+    PARTICIPANTS,
+    MEMBERSHIPS,
+    ISSUES,
+    CLAIMS,
+    CLAIM_ISSUES,
+    CITATIONS,
+)
+TABLES_BY_FILE = {table.file_name: table for table in TABLES}
