@@ -6,6 +6,7 @@ This is the lower layer of the archive: it must not import from `talks`.
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from sources.records import DatePrecision, Publishable, Timestamped, describe_date, stable_key_field
 from sources.urlnorm import normalize_url
@@ -102,6 +103,10 @@ class SourceArticle(Publishable):
 
     def __str__(self):
         return self.display_headline
+
+    def get_absolute_url(self):
+        # The public article pages are served by the talks app; only the URL name is shared.
+        return reverse("source_detail", args=[self.pk])
 
     @property
     def display_headline(self) -> str:

@@ -3,10 +3,12 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from sources.models import SourceArticle
 from sources.quotes import quote_occurs_in
 from sources.records import DatePrecision, Publishable, Timestamped, describe_date, stable_key_field
+from talks.querysets import CitationQuerySet, ClaimQuerySet, DelegationQuerySet, MembershipQuerySet
 
 
 class Party(Timestamped):
@@ -102,6 +104,9 @@ class Round(Publishable):
     def __str__(self):
         return self.title
 
+    def get_absolute_url(self):
+        return reverse("round_detail", args=[self.slug])
+
     def clean(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError(
@@ -154,6 +159,8 @@ class Delegation(Timestamped):
     )
     notes = models.TextField(blank=True)
 
+    objects = DelegationQuerySet.as_manager()
+
     class Meta:
         ordering = ["round", "party__name"]
         constraints = [
@@ -196,6 +203,9 @@ class Participant(Publishable):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("participant_detail", args=[self.slug])
+
     @property
     def alias_list(self) -> list[str]:
         return [alias.strip() for alias in self.aliases.splitlines() if alias.strip()]
@@ -217,6 +227,8 @@ class Membership(Timestamped):
     title = models.CharField(
         "title held then", max_length=300, blank=True, help_text="Their office at the time of the round."
     )
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         ordering = ["delegation", "participant__name"]
@@ -259,6 +271,9 @@ class Issue(Publishable):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("issue_detail", args=[self.slug])
 
     def clean(self):
         ancestor, seen = self.parent, set()
@@ -306,11 +321,16 @@ class Claim(Publishable):
     notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
     articles = models.ManyToManyField(SourceArticle, through="Citation", related_name="claims")
 
+    objects = ClaimQuerySet.as_manager()
+
     class Meta:
         ordering = [F("date").desc(nulls_last=True), "id"]
 
     def __str__(self):
         return self.text if len(self.text) <= 80 else self.text[:79] + "…"
+
+    def get_absolute_url(self):
+        return reverse("claim_detail", args=[self.pk])
 
 
 class Citation(Timestamped):
@@ -329,6 +349,8 @@ class Citation(Timestamped):
     )
     stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.SUPPORTS)
     note = models.TextField(blank=True)
+
+    objects = CitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["claim", "id"]

@@ -1,14 +1,43 @@
-from django.shortcuts import render
+"""Public pages for single records, the home page and the method page. Published records only."""
+
+import datetime
+
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, render
+from django.views.generic import TemplateView
 
 from sources.models import SourceArticle
-from talks.models import Claim, Issue, Participant, Round
+from talks.filters import published_issue_ids_beneath
+from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Round, Track
+
+PUBLISHED = "published"
+# The parties at the table first, then whoever brokered, hosted or watched.
+DELEGATION_ORDER = [
+    Delegation.Role.NEGOTIATING_PARTY,
+    Delegation.Role.MEDIATOR,
+    Delegation.Role.HOST,
+    Delegation.Role.OBSERVER,
+]
+
+
+def by_name_unknown_last(record):
+    return (record is None, str(record or ""))
 
 
 def home(request):
-    """What the archive holds: published records only."""
-    rounds = Round.objects.published().select_related("track")
+    rounds = Round.objects.published()
+    tracks = (
+        Track.objects.filter(rounds__publication_status=PUBLISHED)
+        .distinct()
+        .prefetch_related(Prefetch("rounds", queryset=rounds.order_by("sequence"), to_attr="public_rounds"))
+    )
+    issues = (
+        Issue.objects.published()
+        .filter(parent__isnull=True)
+        .annotate(claim_count=Count("claims", filter=Q(claims__publication_status=PUBLISHED), distinct=True))
+        .order_by("-claim_count", "name")
+    )
     context = {
-        "rounds": rounds,
         "counts": {
             "rounds": rounds.count(),
             "claims": Claim.objects.published().count(),
@@ -16,5 +45,129 @@ def home(request):
             "participants": Participant.objects.published().count(),
             "issues": Issue.objects.published().count(),
         },
+        "tracks": sorted(
+            tracks, key=lambda track: track.public_rounds[0].start_date or track.created_at.date()
+        ),
+        "latest_claims": Claim.objects.published().for_display().order_by("-created_at", "-id")[:8],
+        "issues": issues,
     }
     return render(request, "home.html", context)
+
+
+class AboutView(TemplateView):
+    template_name = "about.html"
+
+
+def cited_articles(claims) -> list:
+    """The articles cited by these claims, each once, in the order they are first cited."""
+    seen = {}
+    for claim in claims:
+        for citation in claim.public_citations:
+            seen.setdefault(citation.article.pk, citation.article)
+    return list(seen.values())
+
+
+def round_detail(request, slug):
+    round_ = get_object_or_404(Round.objects.published().select_related("track"), slug=slug)
+    published_rounds = Round.objects.published().filter(track_id=round_.track_id)
+    delegations = round_.delegations.select_related("party").prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.published()
+            .select_related("participant")
+            .order_by("role", "participant__name"),
+            to_attr="public_memberships",
+        )
+    )
+    delegations = sorted(delegations, key=lambda d: (DELEGATION_ORDER.index(d.role), d.party.name))
+    claims = list(Claim.objects.published().filter(round=round_).for_display().order_by("id"))
+
+    # Issue, then party: each claim once, under the first of its issues.
+    by_issue = {}
+    for claim in claims:
+        issue = min(claim.public_issues, key=lambda issue: issue.name) if claim.public_issues else None
+        by_issue.setdefault(issue, {}).setdefault(claim.party, []).append(claim)
+    issue_groups = [
+        (
+            issue,
+            [(party, by_issue[issue][party]) for party in sorted(by_issue[issue], key=by_name_unknown_last)],
+        )
+        for issue in sorted(by_issue, key=by_name_unknown_last)
+    ]
+    context = {
+        "round": round_,
+        "previous_round": published_rounds.filter(sequence__lt=round_.sequence).order_by("-sequence").first(),
+        "next_round": published_rounds.filter(sequence__gt=round_.sequence).order_by("sequence").first(),
+        "delegations": delegations,
+        "issue_groups": issue_groups,
+        "claim_count": len(claims),
+        "articles": cited_articles(claims),
+    }
+    return render(request, "talks/round_detail.html", context)
+
+
+def issue_detail(request, slug):
+    issue = get_object_or_404(Issue.objects.published().select_related("parent"), slug=slug)
+    claims = list(
+        Claim.objects.published()
+        .filter(issues__in=published_issue_ids_beneath(issue))
+        .distinct()
+        .for_display()
+        .order_by("id")
+    )
+    # Rounds down, parties across: how each party's position moved from round to round.
+    rounds = sorted(
+        {claim.round for claim in claims if claim.round and claim.round.is_published} | {None},
+        key=lambda round_: (
+            round_ is None,
+            (round_.start_date or datetime.date.max) if round_ else datetime.date.max,
+            round_.title if round_ else "",
+        ),
+    )
+    parties = sorted({claim.party for claim in claims}, key=by_name_unknown_last)
+    cells = {}
+    for claim in claims:
+        round_ = claim.round if claim.round and claim.round.is_published else None
+        cells.setdefault((round_, claim.party), []).append(claim)
+    table = [(round_, [cells.get((round_, party), []) for party in parties]) for round_ in rounds]
+    table = [(round_, row) for round_, row in table if any(row)]
+    context = {
+        "issue": issue,
+        "sub_issues": issue.children.published().order_by("name"),
+        "parties": parties,
+        "table": table,
+        "claims": claims,
+    }
+    return render(request, "talks/issue_detail.html", context)
+
+
+def participant_detail(request, slug):
+    participant = get_object_or_404(Participant.objects.published().select_related("party"), slug=slug)
+    seats = (
+        Membership.objects.published()
+        .filter(participant=participant)
+        .select_related("delegation__round__track", "delegation__party")
+        .order_by("delegation__round__start_date", "delegation__round__title")
+    )
+    claims = Claim.objects.published().filter(speaker=participant).for_display().order_by("id")
+    return render(
+        request,
+        "talks/participant_detail.html",
+        {"participant": participant, "seats": seats, "claims": claims},
+    )
+
+
+def source_detail(request, pk):
+    article = get_object_or_404(SourceArticle.objects.published().select_related("outlet"), pk=pk)
+    citations = (
+        Citation.objects.published()
+        .filter(article=article)
+        .select_related("claim__round")
+        .order_by("stance", "claim__id")
+    )
+    return render(request, "talks/source_detail.html", {"article": article, "citations": citations})
+
+
+def claim_detail(request, pk):
+    claim = get_object_or_404(Claim.objects.published().for_display(), pk=pk)
+    return render(request, "talks/claim_detail.html", {"claim": claim})

@@ -3,6 +3,8 @@
 import datetime
 import itertools
 
+from django.utils.text import slugify
+
 from sources.models import Outlet, SourceArticle
 from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
 
@@ -15,7 +17,7 @@ def unique(prefix: str) -> str:
 
 def make_outlet(**fields) -> Outlet:
     name = fields.pop("name", unique("Outlet"))
-    return Outlet.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+    return Outlet.objects.create(name=name, slug=fields.pop("slug", slugify(name)), **fields)
 
 
 def make_article(**fields) -> SourceArticle:
@@ -25,17 +27,17 @@ def make_article(**fields) -> SourceArticle:
 
 def make_party(**fields) -> Party:
     name = fields.pop("name", unique("Party"))
-    return Party.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+    return Party.objects.create(name=name, slug=fields.pop("slug", slugify(name)), **fields)
 
 
 def make_track(**fields) -> Track:
     name = fields.pop("name", unique("Track"))
-    return Track.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+    return Track.objects.create(name=name, slug=fields.pop("slug", slugify(name)), **fields)
 
 
 def make_round(**fields) -> Round:
     title = fields.pop("title", unique("Round"))
-    fields.setdefault("slug", title.lower())
+    fields.setdefault("slug", slugify(title))
     if "track" not in fields:
         fields["track"] = make_track()
     fields.setdefault("sequence", next(_numbers))
@@ -46,7 +48,7 @@ def make_round(**fields) -> Round:
 
 def make_participant(**fields) -> Participant:
     name = fields.pop("name", unique("Person"))
-    return Participant.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+    return Participant.objects.create(name=name, slug=fields.pop("slug", slugify(name)), **fields)
 
 
 def make_delegation(**fields) -> Delegation:
@@ -67,7 +69,7 @@ def make_membership(**fields) -> Membership:
 
 def make_issue(**fields) -> Issue:
     name = fields.pop("name", unique("Issue"))
-    return Issue.objects.create(name=name, slug=fields.pop("slug", name.lower()), **fields)
+    return Issue.objects.create(name=name, slug=fields.pop("slug", slugify(name)), **fields)
 
 
 def make_claim(**fields) -> Claim:
@@ -90,4 +92,24 @@ def make_cited_claim(**fields) -> Claim:
     claim = make_claim(round=round_, party=make_party(), speaker=make_participant(), **fields)
     claim.issues.add(make_issue(), make_issue())
     make_citation(claim=claim, article=make_article(outlet=make_outlet()))
+    return claim
+
+
+PUBLISHED = "published"
+
+
+def make_public_claim(**fields) -> Claim:
+    """A published claim with everything a page shows: round, party, speaker, issue, two citations."""
+    if "round" not in fields:
+        fields["round"] = make_round(publication_status=PUBLISHED)
+    if "party" not in fields:
+        fields["party"] = make_party()
+    if "speaker" not in fields:
+        fields["speaker"] = make_participant(publication_status=PUBLISHED)
+    issue = fields.pop("issue", None) or make_issue(publication_status=PUBLISHED)
+    claim = make_claim(publication_status=PUBLISHED, **fields)
+    claim.issues.add(issue)
+    for stance in ["supports", "disputes"]:
+        article = make_article(outlet=make_outlet(), publication_status=PUBLISHED)
+        make_citation(claim=claim, article=article, stance=stance)
     return claim

@@ -13,11 +13,6 @@ from tests.packages import SHARED_SEEDS, archive_state, import_seed
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded():
-    import_seed()
-
-
 def seats(round_slug, party_slug):
     delegation = Delegation.objects.get(round__slug=round_slug, party__slug=party_slug)
     return delegation.role, {m.participant.slug: m.role for m in delegation.memberships.all()}

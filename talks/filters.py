@@ -1,0 +1,224 @@
+"""One FilterSet per public list. Their query parameters are a public interface: researchers bookmark
+and script them, and the exports take exactly the same ones.
+
+Every filter validates its value: an unknown slug or choice is an error shown beside the field, never
+silently ignored (a FilterSet's `.qs` drops invalid fields, so callers must check `is_valid()`).
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from sources.models import Outlet, SourceArticle
+from talks.models import Claim, Issue, Membership, Participant, Party, Round, Track
+
+MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
+YES_NO = [("true", "yes"), ("false", "no")]
+
+
+class TextFilter(django_filters.CharFilter):
+    """Free text matched, case-insensitively, against several fields at once."""
+
+    def __init__(self, *fields, **kwargs):
+        self.fields = fields
+        kwargs.setdefault("label", "Text")
+        kwargs.setdefault("max_length", MAX_TEXT)
+        super().__init__(**kwargs)
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        for word in value.split():
+            condition = Q()
+            for field in self.fields:
+                condition |= Q(**{f"{field}__icontains": word})
+            queryset = queryset.filter(condition)
+        return queryset.distinct()
+
+
+class SlugFilter(django_filters.ModelChoiceFilter):
+    """A record chosen by its slug (`?round=geneva-2026-february`), among public records only."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("distinct", True)
+        super().__init__(*args, **kwargs)
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """The reader's chosen order, with ties broken by key so that pages never shuffle."""
+
+    def filter(self, queryset, value):
+        queryset = super().filter(queryset, value)
+        return queryset.order_by(*queryset.query.order_by, "pk") if value else queryset
+
+
+def published_issue_ids_beneath(issue: Issue) -> set[int]:
+    """The issue and all its published sub-issues, at any depth, from one query."""
+    children = {}
+    for pk, parent_id in Issue.objects.published().values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    found, waiting = set(), [issue.pk]
+    while waiting:
+        pk = waiting.pop()
+        if pk not in found:
+            found.add(pk)
+            waiting.extend(children.get(pk, []))
+    return found
+
+
+def public_parties(request=None):
+    """Parties readers can see: those of published claims, rounds or people."""
+    return Party.objects.filter(
+        Q(claims__publication_status="published")
+        | Q(delegations__round__publication_status="published")
+        | Q(participants__publication_status="published")
+    ).distinct()
+
+
+def public_outlets(request=None):
+    return Outlet.objects.filter(articles__publication_status="published").distinct()
+
+
+def round_countries():
+    countries = Round.objects.published().exclude(country="").values_list("country", flat=True)
+    return [(country, country) for country in sorted(set(countries))]
+
+
+def article_languages():
+    languages = SourceArticle.objects.published().values_list("language", flat=True)
+    return [(language, language) for language in sorted(set(languages))]
+
+
+def outlet_choices():
+    return [("unknown", "Unknown outlet")] + [(outlet.slug, outlet.name) for outlet in public_outlets()]
+
+
+class ClaimFilter(django_filters.FilterSet):
+    q = TextFilter("text", "speaker__name", "speaker__aliases")
+    round = SlugFilter(queryset=Round.objects.published())
+    issue = SlugFilter(
+        queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
+    )
+    party = SlugFilter(queryset=public_parties)
+    speaker = SlugFilter(queryset=Participant.objects.published())
+    kind = django_filters.ChoiceFilter(choices=Claim.Kind.choices)
+    outlet = django_filters.ChoiceFilter(choices=outlet_choices, method="filter_outlet", label="Outlet")
+    disputed = django_filters.ChoiceFilter(choices=YES_NO, method="filter_disputed", label="Disputed")
+    min_outlets = WholeNumberFilter(
+        field_name="outlet_count",
+        lookup_expr="gte",
+        min_value=1,
+        max_value=1000,
+        label="Reported by at least (outlets)",
+    )
+    date = django_filters.DateFromToRangeFilter(label="Date (from, to)")
+    ordering = StableOrderingFilter(
+        fields=(("date", "date"), ("outlet_count", "outlets"), ("id", "added")),
+        field_labels={"date": "Date", "outlet_count": "Outlets reporting", "id": "Order added"},
+    )
+
+    class Meta:
+        model = Claim
+        fields = []
+
+    def filter_issue(self, queryset, name, issue):
+        return queryset.filter(issues__in=published_issue_ids_beneath(issue)).distinct()
+
+    def filter_outlet(self, queryset, name, value):
+        published_citations = Q(citations__article__publication_status="published")
+        if value == "unknown":
+            return queryset.filter(published_citations, citations__article__outlet__isnull=True).distinct()
+        return queryset.filter(published_citations, citations__article__outlet__slug=value).distinct()
+
+    def filter_disputed(self, queryset, name, value):
+        return queryset.filter(disputed=(value == "true"))
+
+
+class RoundFilter(django_filters.FilterSet):
+    q = TextFilter("title", "summary", "outcome", "city", "venue")
+    track = SlugFilter(
+        queryset=lambda request: Track.objects.filter(rounds__publication_status="published").distinct()
+    )
+    party = SlugFilter(queryset=public_parties, field_name="delegations__party")
+    issue = SlugFilter(
+        queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
+    )
+    year = WholeNumberFilter(field_name="start_date__year", min_value=1900, max_value=2200)
+    date = django_filters.DateFromToRangeFilter(field_name="start_date", label="Start date (from, to)")
+    country = django_filters.ChoiceFilter(choices=round_countries)
+    status = django_filters.ChoiceFilter(choices=Round.Status.choices)
+    format = django_filters.ChoiceFilter(choices=Round.Format.choices)
+    ordering = StableOrderingFilter(
+        fields=(("start_date", "date"), ("title", "title")),
+        field_labels={"start_date": "Date", "title": "Title"},
+    )
+
+    class Meta:
+        model = Round
+        fields = []
+
+    def filter_issue(self, queryset, name, issue):
+        return queryset.filter(
+            claims__publication_status="published", claims__issues__in=published_issue_ids_beneath(issue)
+        ).distinct()
+
+
+class SourceFilter(django_filters.FilterSet):
+    q = TextFilter("headline", "author", "outlet__name")
+    outlet = django_filters.ChoiceFilter(choices=outlet_choices, method="filter_outlet", label="Outlet")
+    language = django_filters.ChoiceFilter(choices=article_languages)
+    date = django_filters.DateFromToRangeFilter(field_name="published_on", label="Published (from, to)")
+    round = SlugFilter(queryset=Round.objects.published(), method="filter_round", label="Cited about round")
+    ordering = StableOrderingFilter(
+        fields=(("published_on", "date"), ("headline", "headline")),
+        field_labels={"published_on": "Date", "headline": "Headline"},
+    )
+
+    class Meta:
+        model = SourceArticle
+        fields = []
+
+    def filter_outlet(self, queryset, name, value):
+        if value == "unknown":
+            return queryset.filter(outlet__isnull=True)
+        return queryset.filter(outlet__slug=value)
+
+    def filter_round(self, queryset, name, round_):
+        return queryset.filter(
+            citations__claim__publication_status="published", citations__claim__round=round_
+        ).distinct()
+
+
+class ParticipantFilter(django_filters.FilterSet):
+    q = TextFilter("name", "aliases", "description")
+    party = SlugFilter(queryset=public_parties)
+    role = django_filters.ChoiceFilter(
+        choices=Membership.Role.choices, method="filter_role", label="Seat held"
+    )
+    round = SlugFilter(queryset=Round.objects.published(), method="filter_round", label="Seated at round")
+    ordering = StableOrderingFilter(fields=(("name", "name"),), field_labels={"name": "Name"})
+
+    class Meta:
+        model = Participant
+        fields = []
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(
+            memberships__role=value, memberships__delegation__round__publication_status="published"
+        ).distinct()
+
+    def filter_round(self, queryset, name, round_):
+        return queryset.filter(memberships__delegation__round=round_).distinct()
+
+
+class IssueFilter(django_filters.FilterSet):
+    q = TextFilter("name", "description")
+
+    class Meta:
+        model = Issue
+        fields = []

@@ -1,0 +1,71 @@
+"""What readers may see, and how claims carry their evidence. Every public page, count, facet and
+search goes through these, so "published" is decided in one place.
+
+A record with a publication status is public when published. Records without one are public
+through their parents: a delegation with its round, a seat with its round and its person, a
+citation with its claim and its article.
+"""
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from sources.records import PublicationStatus, PublishableQuerySet
+
+PUBLISHED = PublicationStatus.PUBLISHED
+
+
+class DelegationQuerySet(QuerySet):
+    def published(self):
+        return self.filter(round__publication_status=PUBLISHED)
+
+
+class MembershipQuerySet(QuerySet):
+    def published(self):
+        return self.filter(
+            delegation__round__publication_status=PUBLISHED, participant__publication_status=PUBLISHED
+        )
+
+
+class CitationQuerySet(QuerySet):
+    def published(self):
+        return self.filter(claim__publication_status=PUBLISHED, article__publication_status=PUBLISHED)
+
+
+def count_of(subquery: QuerySet, field: str):
+    """A per-claim count as a correlated subquery, so joins elsewhere in the query cannot inflate it."""
+    counted = subquery.order_by().values("claim").annotate(n=Count(field, distinct=True)).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+class ClaimQuerySet(PublishableQuerySet):
+    def with_evidence(self):
+        """Annotate how many distinct outlets report each claim and whether any citation disputes it.
+
+        An article whose outlet is unknown counts as an outlet of its own: in the archive as it is,
+        unnamed outlets are distinct sites, and /about/ says so.
+        """
+        from talks.models import Citation
+
+        citations = Citation.objects.published().filter(claim=OuterRef("pk"))
+        return self.annotate(
+            outlet_count=count_of(citations.filter(article__outlet__isnull=False), "article__outlet")
+            + count_of(citations.filter(article__outlet__isnull=True), "article"),
+            disputed=Exists(citations.filter(stance="disputes")),
+        )
+
+    def for_display(self):
+        """Everything a claim shows wherever it appears, in a fixed number of queries."""
+        from talks.models import Citation, Issue
+
+        return (
+            self.with_evidence()
+            .select_related("round", "party", "speaker")
+            .prefetch_related(
+                Prefetch(
+                    "citations",
+                    queryset=Citation.objects.published().select_related("article__outlet").order_by("id"),
+                    to_attr="public_citations",
+                ),
+                Prefetch("issues", queryset=Issue.objects.published(), to_attr="public_issues"),
+            )
+        )

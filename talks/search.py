@@ -1,0 +1,109 @@
+"""Searching the whole archive: rounds, claims, articles, people (aliases too) and issues.
+
+On PostgreSQL this is full-text search in web-search syntax ("quoted phrases", -exclusions, or),
+ranked, using the GIN indexes the migrations create there. SQLite has no such engine, so there every
+word must occur somewhere in the record's searched fields.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.shortcuts import render
+
+from sources.models import SourceArticle
+from talks.models import Claim, Issue, Participant, Round
+
+SEARCH_CONFIG = "english"
+RESULTS_PER_KIND = 20
+
+
+@dataclass(frozen=True)
+class SearchKind:
+    key: str
+    title: str
+    queryset: callable
+    fields: tuple[str, ...]  # also the expression of the PostgreSQL index, in this order
+    list_url_name: str | None = None
+
+
+KINDS = (
+    SearchKind(
+        "rounds",
+        "Rounds",
+        lambda: Round.objects.published(),
+        ("title", "summary", "outcome", "city", "venue"),
+        "round_list",
+    ),
+    SearchKind("claims", "Claims", lambda: Claim.objects.published().for_display(), ("text",), "claim_list"),
+    SearchKind(
+        "articles",
+        "Articles",
+        lambda: SourceArticle.objects.published().select_related("outlet"),
+        ("headline", "body"),
+    ),
+    SearchKind(
+        "participants",
+        "People",
+        lambda: Participant.objects.published().select_related("party"),
+        ("name", "aliases", "description"),
+        "participant_list",
+    ),
+    SearchKind("issues", "Issues", lambda: Issue.objects.published(), ("name", "description")),
+)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search the archive", max_length=200, required=False, strip=True)
+
+
+def search_vector(fields):
+    return SearchVector(*fields, config=SEARCH_CONFIG)
+
+
+def matching(kind: SearchKind, text: str) -> QuerySet:
+    queryset = kind.queryset()
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        return (
+            queryset.annotate(
+                search=search_vector(kind.fields), rank=SearchRank(search_vector(kind.fields), query)
+            )
+            .filter(search=query)
+            .order_by(F("rank").desc(), "pk")
+        )
+    for word in words_of(text):
+        condition = Q()
+        for field in kind.fields:
+            condition |= Q(**{f"{field}__icontains": word})
+        queryset = queryset.filter(condition)
+    return queryset.order_by("pk")
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a query, without web-search operators, for the SQLite search and for marking."""
+    return [word for word in re.findall(r"\w[\w'’-]*", text) if word.lower() not in {"or", "and"}]
+
+
+def search(request):
+    form = SearchForm(request.GET)
+    groups, text = [], ""
+    if form.is_valid() and form.cleaned_data["q"]:
+        text = form.cleaned_data["q"]
+        for kind in KINDS:
+            results = matching(kind, text)
+            found = list(results[: RESULTS_PER_KIND + 1])
+            groups.append(
+                {"kind": kind, "results": found[:RESULTS_PER_KIND], "more": len(found) > RESULTS_PER_KIND}
+            )
+    context = {
+        "form": form,
+        "text": text,
+        "groups": groups,
+        "terms": words_of(text),
+        "total": sum(len(group["results"]) for group in groups),
+    }
+    return render(request, "talks/search.html", context, status=200 if form.is_valid() else 400)

@@ -1,0 +1,31 @@
+import re
+
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+
+@register.filter
+def mark_terms(text, terms):
+    """The text, escaped, with each search term marked (case-insensitively, at word starts)."""
+    text = str(text or "")
+    words = sorted({str(term) for term in terms or [] if term}, key=len, reverse=True)
+    if not words:
+        return escape(text)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(word) for word in words) + r")", re.IGNORECASE)
+    # Split first and escape each piece, so a mark can never fall inside an HTML entity.
+    pieces = pattern.split(text)  # the captured matches sit at the odd positions
+    return mark_safe(
+        "".join(
+            f"<mark>{escape(piece)}</mark>" if index % 2 else escape(piece)
+            for index, piece in enumerate(pieces)
+        )
+    )
+
+
+@register.filter
+def or_unknown(value):
+    """Empty values say so plainly."""
+    return value if value not in (None, "") else "unknown"

@@ -1,0 +1,93 @@
+"""Each public page runs the same number of queries whatever the amount of data: pinned at two sizes."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.builders import (
+    PUBLISHED,
+    make_article,
+    make_citation,
+    make_claim,
+    make_delegation,
+    make_issue,
+    make_membership,
+    make_participant,
+    make_public_claim,
+    make_round,
+    make_track,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+class Archive:
+    """An archive that grows around one round, issue, person and article, so every page gets longer."""
+
+    def __init__(self):
+        self.track = make_track()
+        self.round = make_round(track=self.track, sequence=1000, publication_status=PUBLISHED)
+        self.issue = make_issue(name="Territory", publication_status=PUBLISHED)
+        self.person = make_participant(
+            name="Vladimir Medinsky", aliases="Medinski", publication_status=PUBLISHED
+        )
+        self.article = make_article(headline="Talks in Geneva", publication_status=PUBLISHED)
+        self.claim = make_claim(text="A claim with many citations.", publication_status=PUBLISHED)
+
+    def grow(self, n):
+        for _ in range(n):
+            claim = make_public_claim(
+                text="Geneva claim", round=self.round, speaker=self.person, issue=self.issue
+            )
+            claim.issues.add(
+                make_issue(
+                    name=f"Geneva sub-issue {claim.pk}", parent=self.issue, publication_status=PUBLISHED
+                )
+            )
+            make_citation(claim=claim, article=self.article)
+            make_citation(claim=self.claim, article=make_article(publication_status=PUBLISHED))
+            make_membership(delegation=make_delegation(round=self.round), participant=self.person)
+            make_round(track=self.track, title=f"Geneva round {claim.pk}", publication_status=PUBLISHED)
+            make_participant(name=f"Geneva delegate {claim.pk}", publication_status=PUBLISHED)
+
+    def pages(self):
+        return {
+            "home": reverse("home"),
+            "about": reverse("about"),
+            "round list": reverse("round_list"),
+            "round list, filtered": reverse("round_list")
+            + f"?issue={self.issue.slug}&year=2026&ordering=-date",
+            "round": reverse("round_detail", args=[self.round.slug]),
+            "issue list": reverse("issue_list"),
+            "issue": reverse("issue_detail", args=[self.issue.slug]),
+            "participant list": reverse("participant_list") + "?q=Geneva",
+            "participant": reverse("participant_detail", args=[self.person.slug]),
+            "source list": reverse("source_list"),
+            "source": reverse("source_detail", args=[self.article.pk]),
+            "claim list": reverse("claim_list"),
+            "claim list, filtered": reverse("claim_list")
+            + f"?issue={self.issue.slug}&disputed=true&min_outlets=2",
+            "claim": reverse("claim_detail", args=[self.claim.pk]),
+            "search": reverse("search") + "?q=Geneva",
+        }
+
+
+def queries_per_page(client, archive):
+    counts = {}
+    for name, url in archive.pages().items():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, name
+        counts[name] = len(queries)
+    return counts
+
+
+def test_every_public_page_runs_as_many_queries_for_30_rows_as_for_3(client):
+    archive = Archive()
+    archive.grow(3)
+    small = queries_per_page(client, archive)
+    archive.grow(27)
+    large = queries_per_page(client, archive)
+    assert large == small
+    assert max(small.values()) <= 25

@@ -1,0 +1,90 @@
+"""/search/: across rounds, claims, articles, people and issues, grouped by kind, matches marked."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from talks.search import KINDS, matching
+from tests.builders import make_claim
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_module")]
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="full-text search is PostgreSQL's"
+)
+
+
+def search(client, text):
+    response = client.get(reverse("search"), {"q": text})
+    assert response.status_code == 200
+    return response
+
+
+def found(response, kind):
+    group = next(group for group in response.context["groups"] if group["kind"].key == kind)
+    return [getattr(record, "slug", None) or getattr(record, "key", None) for record in group["results"]]
+
+
+def test_another_spelling_finds_the_person(client):
+    response = search(client, "Medinski")
+    assert found(response, "participants") == ["vladimir-medinsky"]
+    assert '<a href="/participants/vladimir-medinsky/">Vladimir Medinsky</a>' in response.content.decode()
+
+
+def test_results_are_grouped_by_kind_with_the_matching_words_marked(client):
+    response = search(client, "Geneva")
+    html = response.content.decode()
+    for title in ["Rounds", "Claims", "Articles", "Issues"]:
+        assert f">{title}</h2>" in html or title == "Issues"
+    assert "geneva-2026-february" in found(response, "rounds")
+    assert "<mark>Geneva</mark>" in html
+
+
+def test_article_headlines_are_searched(client):
+    assert found(search(client, "Deadlock"), "articles") == ["can-geneva-talks-break-the-deadlock"]
+
+
+def test_an_empty_search_shows_the_form_and_no_results(client):
+    response = search(client, "")
+    assert response.context["groups"] == [] and 'name="q"' in response.content.decode()
+
+
+def test_a_search_that_is_too_long_is_refused_with_a_message(client):
+    response = client.get(reverse("search"), {"q": "x" * 201})
+    assert response.status_code == 400
+    assert "Ensure this value has at most 200 characters" in response.content.decode()
+
+
+def test_nothing_found_says_so(client):
+    assert "Nothing matches" in search(client, "zzyzx").content.decode()
+
+
+@on_postgresql
+def test_postgresql_understands_web_search_syntax(client):
+    assert "zelensky-not-easy" in found(search(client, '"not easy"'), "claims")
+    excluded = found(search(client, "Zelensky -easy"), "claims")
+    assert "zelensky-not-easy" not in excluded and excluded
+    assert set(found(search(client, "Medinski or Umerov"), "participants")) == {
+        "rustem-umerov",
+        "vladimir-medinsky",
+    }
+
+
+@on_postgresql
+def test_postgresql_ranks_the_best_match_first(client):
+    make_claim(
+        key="all-about-sanctions",
+        text="Sanctions, sanctions and sanctions again.",
+        publication_status="published",
+    )
+    claims = found(search(client, "sanctions"), "claims")
+    assert claims[0] == "all-about-sanctions" and len(claims) > 1
+
+
+@on_postgresql
+def test_postgresql_search_uses_the_gin_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        for kind in KINDS:
+            plan = matching(kind, "Geneva").explain()
+            assert "_search" in plan, f"{kind.key}: {plan}"
+        cursor.execute("SET enable_seqscan = on")
