@@ -97,6 +97,9 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=[])
 
 ADMIN_URL = env_url_path("ADMIN_URL", default="admin/")
 
+# Where the full dataset zip offered at /downloads/ is cached between changes to the archive.
+DOWNLOADS_DIR = Path(env_str("DOWNLOADS_DIR") or BASE_DIR / "var" / "downloads")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

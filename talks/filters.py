@@ -122,6 +122,11 @@ class ClaimFilter(django_filters.FilterSet):
         field_labels={"date": "Date", "outlet_count": "Outlets reporting", "id": "Order added"},
     )
 
+    @staticmethod
+    def base_queryset():
+        """The published records this list filters: shared by the page and its downloads."""
+        return Claim.objects.published().with_evidence()
+
     class Meta:
         model = Claim
         fields = []
@@ -158,6 +163,11 @@ class RoundFilter(django_filters.FilterSet):
         field_labels={"start_date": "Date", "title": "Title"},
     )
 
+    @staticmethod
+    def base_queryset():
+        """The published records this list filters: shared by the page and its downloads."""
+        return Round.objects.published()
+
     class Meta:
         model = Round
         fields = []
@@ -178,6 +188,11 @@ class SourceFilter(django_filters.FilterSet):
         fields=(("published_on", "date"), ("headline", "headline")),
         field_labels={"published_on": "Date", "headline": "Headline"},
     )
+
+    @staticmethod
+    def base_queryset():
+        """The published records this list filters: shared by the page and its downloads."""
+        return SourceArticle.objects.published()
 
     class Meta:
         model = SourceArticle
@@ -203,6 +218,11 @@ class ParticipantFilter(django_filters.FilterSet):
     round = SlugFilter(queryset=Round.objects.published(), method="filter_round", label="Seated at round")
     ordering = StableOrderingFilter(fields=(("name", "name"),), field_labels={"name": "Name"})
 
+    @staticmethod
+    def base_queryset():
+        """The published records this list filters: shared by the page and its downloads."""
+        return Participant.objects.published()
+
     class Meta:
         model = Participant
         fields = []
@@ -218,6 +238,11 @@ class ParticipantFilter(django_filters.FilterSet):
 
 class IssueFilter(django_filters.FilterSet):
     q = TextFilter("name", "description")
+
+    @staticmethod
+    def base_queryset():
+        """The published records this list filters: shared by the page and its downloads."""
+        return Issue.objects.published()
 
     class Meta:
         model = Issue

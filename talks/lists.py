@@ -4,11 +4,12 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Q
 from django.http import QueryDict
+from django.urls import reverse
 from django_filters.views import FilterView
 
 from sources.models import SourceArticle
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter
-from talks.models import Claim, Delegation, Issue, Membership, Participant, Round
+from talks.models import Claim, Delegation, Membership, Participant, Round
 
 PUBLISHED = "published"
 
@@ -69,12 +70,13 @@ class PublicListView(FilterView):
     """A filtered list of published records, with result count, facets, active filters and ordering."""
 
     paginate_by = 25
+    downloads = ()  # the exports that take this list's filters
     strict = True  # an invalid filter shows its message and no rows, never an unfiltered list
     page_title = ""
     description = ""
 
     def base_queryset(self):
-        return self.filterset_class._meta.model.objects.published()
+        return self.filterset_class.base_queryset()
 
     def get_queryset(self):
         return self.base_queryset()
@@ -108,7 +110,12 @@ class PublicListView(FilterView):
         context = super().get_context_data(**kwargs)
         valid = not self.filterset.is_bound or self.filterset.is_valid()
         result = self.object_list
+        query = changed_query(self.request.GET, {"page": None})
         context.update(
+            downloads=[
+                (name, reverse(f"{name}_csv") + query, reverse(f"{name}_json") + query)
+                for name in self.downloads
+            ],
             page_title=self.page_title,
             description=self.description,
             result_count=context["paginator"].count if context.get("paginator") else len(result),
@@ -121,12 +128,13 @@ class PublicListView(FilterView):
 
 class ClaimListView(PublicListView):
     filterset_class = ClaimFilter
+    downloads = ("claims", "citations")
     template_name = "talks/claim_list.html"
     page_title = "Claims"
     description = "Every claim in the archive, each tied to the articles that reported it."
 
     def base_queryset(self):
-        return Claim.objects.published().for_display()
+        return ClaimFilter.base_queryset().with_display_relations()
 
     def facets(self, result):
         query = self.request.GET
@@ -157,12 +165,13 @@ class ClaimListView(PublicListView):
 
 class RoundListView(PublicListView):
     filterset_class = RoundFilter
+    downloads = ("rounds", "delegations")
     template_name = "talks/round_list.html"
     page_title = "Rounds"
     description = "Rounds of peace talks: when and where they met, who took part, and what came of it."
 
     def base_queryset(self):
-        return Round.objects.published().select_related("track")
+        return RoundFilter.base_queryset().select_related("track")
 
     def facets(self, result):
         query = self.request.GET
@@ -197,13 +206,14 @@ class RoundListView(PublicListView):
 
 class SourceListView(PublicListView):
     filterset_class = SourceFilter
+    downloads = ("sources",)
     template_name = "talks/source_list.html"
     page_title = "Sources"
     description = "The articles the archive cites, with what is known about each."
 
     def base_queryset(self):
         return (
-            SourceArticle.objects.published()
+            SourceFilter.base_queryset()
             .select_related("outlet")
             .annotate(
                 claim_count=Count(
@@ -231,12 +241,13 @@ class SourceListView(PublicListView):
 
 class ParticipantListView(PublicListView):
     filterset_class = ParticipantFilter
+    downloads = ("participants",)
     template_name = "talks/participant_list.html"
     page_title = "People"
     description = "Negotiators, officials and others who took part in or spoke about the talks."
 
     def base_queryset(self):
-        return Participant.objects.published().select_related("party")
+        return ParticipantFilter.base_queryset().select_related("party")
 
     def facets(self, result):
         query = self.request.GET
@@ -258,6 +269,7 @@ class ParticipantListView(PublicListView):
 
 class IssueListView(PublicListView):
     filterset_class = IssueFilter
+    downloads = ("issues",)
     template_name = "talks/issue_list.html"
     page_title = "Issues"
     description = "The topics negotiated, with how many claims the archive holds on each."
@@ -265,7 +277,7 @@ class IssueListView(PublicListView):
 
     def base_queryset(self):
         return (
-            Issue.objects.published()
+            IssueFilter.base_queryset()
             .select_related("parent")
             .annotate(
                 claim_count=Count("claims", filter=Q(claims__publication_status=PUBLISHED), distinct=True)

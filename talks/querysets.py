@@ -55,17 +55,17 @@ class ClaimQuerySet(PublishableQuerySet):
 
     def for_display(self):
         """Everything a claim shows wherever it appears, in a fixed number of queries."""
+        return self.with_evidence().with_display_relations()
+
+    def with_display_relations(self):
+        """The related records a claim shows: round, party, speaker, published citations and issues."""
         from talks.models import Citation, Issue
 
-        return (
-            self.with_evidence()
-            .select_related("round", "party", "speaker")
-            .prefetch_related(
-                Prefetch(
-                    "citations",
-                    queryset=Citation.objects.published().select_related("article__outlet").order_by("id"),
-                    to_attr="public_citations",
-                ),
-                Prefetch("issues", queryset=Issue.objects.published(), to_attr="public_issues"),
-            )
+        return self.select_related("round", "party", "speaker").prefetch_related(
+            Prefetch(
+                "citations",
+                queryset=Citation.objects.published().select_related("article__outlet").order_by("id"),
+                to_attr="public_citations",
+            ),
+            Prefetch("issues", queryset=Issue.objects.published(), to_attr="public_issues"),
         )

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from talks import lists, search, views
+from talks import downloads, exports, lists, search, views
+from talks.dataset.tables import EXPORTS
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +19,18 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("claims/", lists.ClaimListView.as_view(), name="claim_list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
+    path("downloads/", downloads.downloads, name="downloads"),
+    path("downloads/parley-dataset.zip", downloads.dataset_download, name="dataset_download"),
+]
+
+# /rounds.csv, /rounds.json, /claims.csv, ...: each list's rows, for the same query parameters.
+urlpatterns += [
+    path(
+        f"{export.name}.{fmt}",
+        exports.download,
+        {"name": export.name, "fmt": fmt},
+        name=f"{export.name}_{fmt}",
+    )
+    for export in EXPORTS
+    for fmt in ("csv", "json")
 ]

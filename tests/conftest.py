@@ -10,6 +10,11 @@ def plain_static_storage(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def downloads_in_a_temporary_folder(settings, tmp_path):
+    settings.DOWNLOADS_DIR = tmp_path / "downloads"
+
+
 @pytest.fixture
 def seeded(db):
     """The seed archive, imported for one test."""

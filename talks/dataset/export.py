@@ -7,7 +7,9 @@ a download, a streamed response or the full dump.
 import csv
 import datetime
 import io
+import itertools
 import json
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,37 +51,78 @@ def reference_status_path(column: Column) -> str | None:
 
 
 def cell(column: Column, value) -> str:
+    """A typed value as CSV text: empty when unknown, ISO dates, lists joined with "; "."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if column.multiline_list:
-        return ALIAS_SEPARATOR.join(line.strip() for line in value.splitlines() if line.strip())
+    if isinstance(value, list):
+        return ALIAS_SEPARATOR.join(value)
     return str(value)
 
 
-def table_rows(table: Table, everything: bool = False, chunk_size: int = 2000) -> Iterator[list[str]]:
-    """One list of cells per row, in column order, streamed from the database.
+def related_values(model, column: Column, pks: list[int], everything: bool) -> dict[int, list[str]]:
+    """For a many-to-many column: the related records' values for each of these rows, in one query."""
+    field = model._meta.get_field(column.many_to_many)
+    through = field.remote_field.through
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    links = through.objects.filter(**{f"{source}_id__in": pks})
+    if not everything and issubclass(field.related_model, Publishable):
+        links = links.filter(**{f"{target}__publication_status": PublicationStatus.PUBLISHED})
+    found: dict[int, list[str]] = {}
+    for pk, value in links.order_by(f"{target}__{column.path}").values_list(
+        f"{source}_id", f"{target}__{column.path}"
+    ):
+        found.setdefault(pk, []).append(value)
+    return found
 
-    In the public scope a reference to an unpublished record is left empty: readers must not learn
-    that a draft exists.
+
+def typed_rows(
+    columns, queryset: QuerySet, everything: bool = False, batch_size: int = 2000
+) -> Iterator[list]:
+    """One list of typed values per row, in column order, streamed from the database in batches.
+
+    Unknown values are None; list columns hold lists. In the public scope a reference to an
+    unpublished record is None: readers must not learn that a draft exists.
     """
-    columns = columns_for(table, everything)
-    paths = [column.orm_path for column in columns]
-    status_paths = {}
+    plain = [column for column in columns if not column.many_to_many]
+    paths = ["pk", *(column.orm_path for column in plain)]
+    hidden_unless_published = {}
     if not everything:
-        for index, column in enumerate(columns):
+        for column in plain:
             status_path = reference_status_path(column)
             if status_path:
-                status_paths[index] = len(paths)
+                hidden_unless_published[column.name] = len(paths)
                 paths.append(status_path)
-    queryset = table_queryset(table, everything).values_list(*paths)
-    for values in queryset.iterator(chunk_size=chunk_size):
-        row = [cell(column, value) for column, value in zip(columns, values, strict=False)]
-        for index, status_index in status_paths.items():
-            if values[status_index] != PublicationStatus.PUBLISHED:
-                row[index] = ""
-        yield row
+    rows = queryset.values_list(*paths).iterator(chunk_size=batch_size)
+    while batch := list(itertools.islice(rows, batch_size)):
+        related = {
+            column.name: related_values(queryset.model, column, [values[0] for values in batch], everything)
+            for column in columns
+            if column.many_to_many
+        }
+        for values in batch:
+            by_name = dict(zip((column.name for column in plain), values[1:], strict=False))
+            for name, status_index in hidden_unless_published.items():
+                if values[status_index] != PublicationStatus.PUBLISHED:
+                    by_name[name] = None
+            row = []
+            for column in columns:
+                if column.many_to_many:
+                    row.append(related[column.name].get(values[0], []))
+                elif column.multiline_list:
+                    text = by_name[column.name] or ""
+                    row.append([line.strip() for line in text.splitlines() if line.strip()])
+                else:
+                    row.append(None if by_name[column.name] == "" else by_name[column.name])
+            yield row
+
+
+def table_rows(table: Table, everything: bool = False) -> Iterator[list]:
+    """The package rows of one table: typed values, in key order."""
+    return typed_rows(columns_for(table, everything), table_queryset(table, everything), everything)
 
 
 def field_schema(column: Column) -> dict:
@@ -161,7 +204,9 @@ def package_writer(path: Path):
 
             @contextmanager
             def open_member(name):
-                with archive.open(f"{path.stem}/{name}", "w") as raw:
+                member = zipfile.ZipInfo(f"{path.stem}/{name}", date_time=time.localtime()[:6])
+                member.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(member, "w") as raw:
                     text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                     yield text
                     text.flush()
@@ -189,8 +234,9 @@ def write_package(path: Path, everything: bool = False, created: datetime.dateti
                 writer = csv.writer(file, lineterminator="\r\n")
                 writer.writerow([column.name for column in columns_for(table, everything)])
                 counts[table.name] = 0
+                columns = columns_for(table, everything)
                 for row in table_rows(table, everything):
-                    writer.writerow(row)
+                    writer.writerow([cell(column, value) for column, value in zip(columns, row, strict=True)])
                     counts[table.name] += 1
         with open_member("datapackage.json") as file:
             json.dump(package_descriptor(everything, created), file, indent=2, ensure_ascii=False)

@@ -15,7 +15,7 @@ from sources.models import Outlet, SourceArticle
 from sources.records import DatePrecision, PublicationStatus
 from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
 
-STRING, DATE, INTEGER = "string", "date", "integer"
+STRING, DATE, INTEGER, BOOLEAN = "string", "date", "integer", "boolean"
 ALIAS_SEPARATOR = "; "
 
 
@@ -40,6 +40,8 @@ class Column:
     reference: Reference | None = None
     internal: bool = False  # editorial only: exported with --all, never in the public dataset
     multiline_list: bool = False  # stored one item per line, written as "a; b" in a cell
+    # A many-to-many field of the model: the column lists the related records' `path` values.
+    many_to_many: str = ""
 
     @property
     def orm_path(self) -> str:
@@ -433,3 +435,108 @@ TABLES = (
     CITATIONS,
 )
 TABLES_BY_FILE = {table.file_name: table for table in TABLES}
+
+
+@dataclass(frozen=True)
+class Export:
+    """A table researchers download from a public list: `/<name>.csv` and `/<name>.json`."""
+
+    name: str
+    model: type[models.Model]
+    description: str
+    columns: tuple[Column, ...]
+    filters_of: str  # the list whose filters it takes
+
+
+# The list downloads. Most are a package table's public columns; claims add what their list shows,
+# and citations and delegations are flattened so that one file answers one question.
+EXPORTS = (
+    Export("rounds", Round, ROUNDS.description, ROUNDS.public_columns(), "rounds"),
+    Export(
+        "claims",
+        Claim,
+        CLAIMS.description,
+        (
+            *CLAIMS.public_columns(),
+            Column(
+                "issues",
+                "The claim's issues (issues.slug), separated by '; '.",
+                many_to_many="issues",
+                path="slug",
+            ),
+            Column(
+                "outlet_count",
+                "How many distinct outlets report the claim; an article of unknown outlet counts as one.",
+                type=INTEGER,
+                required=True,
+            ),
+            Column("disputed", "Whether any article disputes the claim.", type=BOOLEAN, required=True),
+        ),
+        "claims",
+    ),
+    Export("sources", SourceArticle, ARTICLES.description, ARTICLES.public_columns(), "sources"),
+    Export(
+        "participants", Participant, PARTICIPANTS.description, PARTICIPANTS.public_columns(), "participants"
+    ),
+    Export("issues", Issue, ISSUES.description, ISSUES.public_columns(), "issues"),
+    Export(
+        "citations",
+        Citation,
+        "One row per claim and article that reported it. Takes the filters of the claims list.",
+        (
+            CITATIONS.column("claim"),
+            Column("claim_text", "The claim in the editor's words.", path="claim__text", required=True),
+            CITATIONS.column("article"),
+            Column("headline", "The article's headline; empty when it has none.", path="article__headline"),
+            Column(
+                "outlet",
+                "The article's outlet (outlets.slug); empty if unknown.",
+                path="article__outlet__slug",
+            ),
+            Column(
+                "published_on",
+                "The article's publication date; empty if unknown.",
+                type=DATE,
+                path="article__published_on",
+            ),
+            Column(
+                "published_on_precision",
+                "How precise that date is.",
+                path="article__published_on_precision",
+                choices=values(DatePrecision),
+            ),
+            CITATIONS.column("quote"),
+            CITATIONS.column("stance"),
+            CITATIONS.column("note"),
+        ),
+        "claims",
+    ),
+    Export(
+        "delegations",
+        Membership,
+        "One row per seat: who sat in which party's delegation at which round. "
+        "Takes the filters of the rounds list.",
+        (
+            MEMBERSHIPS.column("round"),
+            MEMBERSHIPS.column("party"),
+            Column(
+                "delegation_role",
+                "The party's role at the round.",
+                path="delegation__role",
+                required=True,
+                choices=values(Delegation.Role),
+            ),
+            MEMBERSHIPS.column("participant"),
+            Column(
+                "seat_role",
+                "The person's role in the delegation.",
+                path="role",
+                required=True,
+                choices=values(Membership.Role),
+            ),
+            MEMBERSHIPS.column("title"),
+        ),
+        "rounds",
+    ),
+)
+EXPORTS_BY_NAME = {export.name: export for export in EXPORTS}
