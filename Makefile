@@ -24,6 +24,7 @@ run editor: export DJANGO_DEBUG ?= 1
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_roles
 	$(PY) manage.py import_dataset talks/seed --if-empty
 	@echo ""
 	@echo "  Parley:        http://127.0.0.1:8000/"
@@ -34,6 +35,7 @@ run: $(VENV)/.runtime-installed
 
 editor: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_roles
 	$(PY) manage.py createsuperuser
 
 test: $(VENV)/.dev-installed

@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
+from sources.editing import ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import Outlet, SourceArticle
 from sources.urlnorm import normalize_url
 
@@ -13,7 +14,7 @@ URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Outlet)
-class OutletAdmin(admin.ModelAdmin):
+class OutletAdmin(ArchiveAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["name", "homepage", "article_count"]
     search_fields = ["name", "homepage"]
@@ -33,7 +34,7 @@ def url_fields_assume_https(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
-class SourceArticleForm(forms.ModelForm):
+class SourceArticleForm(ArchiveForm):
     class Meta:
         model = SourceArticle
         fields = [
@@ -42,6 +43,7 @@ class SourceArticleForm(forms.ModelForm):
             "author",
             "language",
             "publication_status",
+            "withdrawal_reason",
             "url",
             "archive_url",
             "retrieved_on",
@@ -73,7 +75,7 @@ class SourceArticleForm(forms.ModelForm):
 
 
 @admin.register(SourceArticle)
-class SourceArticleAdmin(admin.ModelAdmin):
+class SourceArticleAdmin(PublishableAdmin):
     form = SourceArticleForm
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = [
@@ -89,16 +91,37 @@ class SourceArticleAdmin(admin.ModelAdmin):
     search_fields = ["key", "headline", "url", "author", "outlet__name", "notes"]
     autocomplete_fields = ["outlet"]
     date_hierarchy = "published_on"
-    readonly_fields = ["key", "created_at", "updated_at"]
+    readonly_fields = [
+        "key",
+        "created_at",
+        "updated_at",
+        "first_published_at",
+        "public_updated_at",
+        "withdrawn_at",
+    ]
     fieldsets = [
-        (None, {"fields": ["headline", "outlet", "author", "language", "publication_status"]}),
+        (None, {"fields": ["headline", "outlet", "author", "language"]}),
+        ("Publication", {"fields": ["publication_status", "withdrawal_reason"]}),
         ("Where it is", {"fields": ["url", "archive_url", "retrieved_on"]}),
         (
             "When it was published",
             {"fields": ["published_on", "published_on_precision", "published_on_note"]},
         ),
         ("Text and notes", {"fields": ["body", "notes"]}),
-        ("Record", {"fields": ["key", "created_at", "updated_at"], "classes": ["collapse"]}),
+        (
+            "Record",
+            {
+                "fields": [
+                    "key",
+                    "created_at",
+                    "updated_at",
+                    "first_published_at",
+                    "public_updated_at",
+                    "withdrawn_at",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
     ]
 
     @admin.display(description="headline", ordering="headline")

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from sources.records import DatePrecision, Publishable, Timestamped, describe_date, stable_key_field
 from sources.urlnorm import normalize_url
@@ -16,6 +17,8 @@ class Outlet(Timestamped):
     name = models.CharField(max_length=200, unique=True, help_text="As the outlet names itself.")
     slug = models.SlugField(max_length=200, unique=True)
     homepage = models.URLField(blank=True, help_text="Leave empty if not known.")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -82,7 +85,9 @@ class SourceArticle(Publishable):
     )
     notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
 
-    class Meta:
+    history = HistoricalRecords()
+
+    class Meta(Publishable.Meta):
         ordering = [F("published_on").desc(nulls_last=True), "headline", "id"]
         constraints = [
             models.UniqueConstraint(

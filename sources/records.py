@@ -7,6 +7,7 @@ importing from `talks`.
 import secrets
 
 from django.db import models
+from django.utils import timezone
 
 KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: keys get read aloud and retyped
 
@@ -38,6 +39,7 @@ class Timestamped(models.Model):
 class PublicationStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class PublishableQuerySet(models.QuerySet):
@@ -45,21 +47,56 @@ class PublishableQuerySet(models.QuerySet):
         """The records readers may see. Every public page, count and export goes through this."""
         return self.filter(publication_status=PublicationStatus.PUBLISHED)
 
+    def published_or_withdrawn(self):
+        """Records that have a public address: a withdrawn one answers it with a notice (410)."""
+        return self.filter(publication_status__in=[PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWN])
+
 
 class Publishable(Timestamped):
-    """A record readers see only once an editor publishes it; new records start as drafts."""
+    """A record readers see only once a chief editor publishes it; new records start as drafts.
+
+    Records move draft → published → withdrawn. A withdrawn record leaves every list, export and
+    feed, but its address still answers, with a notice of when and why it was withdrawn.
+    """
 
     publication_status = models.CharField(
         max_length=16,
         choices=PublicationStatus.choices,
         default=PublicationStatus.DRAFT,
-        help_text="Drafts are visible to editors only.",
+        help_text="Drafts are visible to editors only. Only chief editors publish and withdraw.",
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    public_updated_at = models.DateTimeField(
+        "last public update",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When readers last saw a change.",
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawal_reason = models.TextField(
+        blank=True, help_text="Public: shown at the record's address once it is withdrawn."
     )
 
     objects = PublishableQuerySet.as_manager()
 
     class Meta:
         abstract = True
+        # "publish" lets chief editors publish and withdraw; editors get the others but not delete.
+        default_permissions = ("add", "change", "delete", "view", "publish")
+
+    def save(self, *args, **kwargs):
+        now = timezone.now()
+        if self.publication_status == PublicationStatus.PUBLISHED:
+            self.first_published_at = self.first_published_at or now
+            self.withdrawn_at = None
+        elif self.publication_status == PublicationStatus.WITHDRAWN:
+            self.withdrawn_at = self.withdrawn_at or now
+        super().save(*args, **kwargs)
+
+    def publication_problems(self) -> list[str]:
+        """What stops this record from being published; empty when nothing does."""
+        return []
 
     @property
     def is_published(self) -> bool:

@@ -1,20 +1,24 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
 from sources.admin import SourceArticleAdmin
+from sources.editing import ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import SourceArticle
 from talks.models import (
     Citation,
     Claim,
+    ClaimIssue,
     Delegation,
     Issue,
     Membership,
     Participant,
     Party,
+    PublicChange,
     Round,
     Track,
 )
@@ -27,7 +31,7 @@ def change_link(obj, label=None):
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):
+class PartyAdmin(ArchiveAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -35,7 +39,7 @@ class PartyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Track)
-class TrackAdmin(admin.ModelAdmin):
+class TrackAdmin(ArchiveAdmin):
     list_display = ["name", "round_count"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -57,7 +61,7 @@ class DelegationInline(admin.TabularInline):
 
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
+class RoundAdmin(PublishableAdmin):
     list_display = [
         "title",
         "track",
@@ -75,14 +79,27 @@ class RoundAdmin(admin.ModelAdmin):
     autocomplete_fields = ["track"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "start_date"
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
     inlines = [DelegationInline]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "track", "sequence", "publication_status"]}),
+        (None, {"fields": ["title", "slug", "track", "sequence"]}),
+        ("Publication", {"fields": ["publication_status", "withdrawal_reason"]}),
         ("When", {"fields": ["start_date", "end_date", "date_precision", "dates_note"]}),
         ("Where and how", {"fields": ["city", "country", "venue", "format", "status"]}),
         ("What happened", {"fields": ["summary", "outcome"]}),
-        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (
+            "Record",
+            {
+                "fields": [
+                    "created_at",
+                    "updated_at",
+                    "first_published_at",
+                    "public_updated_at",
+                    "withdrawn_at",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
     ]
 
 
@@ -94,7 +111,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(admin.ModelAdmin):
+class DelegationAdmin(ArchiveAdmin):
     list_display = ["__str__", "round", "party", "role", "member_count"]
     list_filter = ["role", "party"]
     list_select_related = ["round", "party"]
@@ -111,18 +128,18 @@ class DelegationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(admin.ModelAdmin):
+class ParticipantAdmin(PublishableAdmin):
     list_display = ["name", "party", "description", "publication_status"]
     list_filter = ["publication_status", "party"]
     list_select_related = ["party"]
     search_fields = ["name", "aliases", "description"]
     autocomplete_fields = ["party"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ArchiveAdmin):
     list_display = ["participant", "role", "title", "delegation"]
     list_filter = ["role", "delegation__party"]
     list_select_related = ["participant", "delegation__round", "delegation__party"]
@@ -137,14 +154,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(admin.ModelAdmin):
+class IssueAdmin(PublishableAdmin):
     list_display = ["name", "parent", "claim_count", "publication_status"]
     list_filter = ["publication_status", "parent"]
     list_select_related = ["parent"]
     search_fields = ["name", "description"]
     autocomplete_fields = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(claim_count=Count("claims"))
@@ -154,8 +171,51 @@ class IssueAdmin(admin.ModelAdmin):
         return issue.claim_count
 
 
+class ClaimForm(ArchiveForm):
+    """A claim's issues, chosen by search; saved through the relation so history records them."""
+
+    issues = forms.ModelMultipleChoiceField(
+        queryset=Issue.objects.all(),
+        required=False,
+        widget=AutocompleteSelectMultiple(Claim._meta.get_field("issues"), admin.site),
+        help_text="The issues this claim is about.",
+    )
+
+    class Meta:
+        model = Claim
+        # The admin's read-only fields decide what an editor may change; the form takes the rest.
+        fields = "__all__"  # noqa: DJ007
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["issues"].initial = list(self.instance.issues.all())
+
+
+class CitationFormSet(forms.BaseInlineFormSet):
+    """A published claim keeps at least one citation of a published article."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.publication_status != "published":
+            return
+        backed = any(
+            form.cleaned_data.get("article") is not None
+            and form.cleaned_data["article"].publication_status == "published"
+            and not form.cleaned_data.get("DELETE")
+            for form in self.forms
+            if hasattr(form, "cleaned_data")
+        )
+        if not backed:
+            raise forms.ValidationError(
+                "A claim cannot be published without at least one citation of a published article: "
+                "add one here, or publish the article first."
+            )
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
+    formset = CitationFormSet
     fields = ["article", "quote", "stance", "note"]
     # The autocomplete widget keeps the "+" button, so an editor can add a new article in a
     # pop-up without leaving the claim.
@@ -165,7 +225,7 @@ class CitationInline(admin.StackedInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(PublishableAdmin):
     list_display = [
         "__str__",
         "round",
@@ -187,8 +247,16 @@ class ClaimAdmin(admin.ModelAdmin):
         "round__title",
         "citations__quote",
     ]
-    autocomplete_fields = ["round", "issues", "party", "speaker"]
-    readonly_fields = ["key", "created_at", "updated_at"]
+    autocomplete_fields = ["round", "party", "speaker"]
+    readonly_fields = [
+        "key",
+        "created_at",
+        "updated_at",
+        "first_published_at",
+        "public_updated_at",
+        "withdrawn_at",
+    ]
+    form = ClaimForm
     inlines = [CitationInline]
 
     def get_queryset(self, request):
@@ -198,6 +266,11 @@ class ClaimAdmin(admin.ModelAdmin):
             .annotate(citation_count=Count("citations", distinct=True))
             .prefetch_related("issues")
         )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Through the relation's manager, so that django-simple-history records the change.
+        form.instance.issues.set(form.cleaned_data["issues"])
 
     @admin.display(description="issues")
     def issue_names(self, claim):
@@ -209,7 +282,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(ArchiveAdmin):
     list_display = ["claim", "article", "stance", "quote"]
     list_filter = ["stance", "article__outlet"]
     list_select_related = ["claim", "article__outlet"]
@@ -252,3 +325,33 @@ class CitedSourceArticleAdmin(SourceArticleAdmin):
     @admin.display(description="citations", ordering="citation_count")
     def citation_count(self, article):
         return article.citation_count
+
+
+@admin.register(ClaimIssue)
+class ClaimIssueAdmin(admin.ModelAdmin):
+    """Links are made on the claim's page, where its history records them; this list is for finding them."""
+
+    list_display = ["claim", "issue"]
+    list_filter = ["issue"]
+    list_select_related = ["claim", "issue"]
+    search_fields = ["claim__text", "issue__name"]
+    autocomplete_fields = ["claim", "issue"]
+
+
+@admin.register(PublicChange)
+class PublicChangeAdmin(admin.ModelAdmin):
+    """The public corrections log, as editors see it: written by the archive itself, never by hand."""
+
+    list_display = ["at", "kind", "record_type", "record_label", "changed_fields", "note"]
+    list_filter = ["kind", "record_type"]
+    search_fields = ["record_label", "note"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

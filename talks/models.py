@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from sources.models import SourceArticle
 from sources.quotes import quote_occurs_in
@@ -22,6 +23,8 @@ class Party(Timestamped):
     slug = models.SlugField(max_length=200, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATE)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "parties"
@@ -36,6 +39,8 @@ class Track(Timestamped):
     name = models.CharField(max_length=300, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
     description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -84,7 +89,9 @@ class Round(Publishable):
     summary = models.TextField(blank=True)
     outcome = models.TextField(blank=True)
 
-    class Meta:
+    history = HistoricalRecords()
+
+    class Meta(Publishable.Meta):
         ordering = [F("start_date").desc(nulls_last=True), "title", "id"]
         constraints = [
             models.CheckConstraint(
@@ -112,6 +119,11 @@ class Round(Publishable):
             raise ValidationError(
                 {"end_date": "The end date is before the start date: a round cannot end before it starts."}
             )
+        if self.publication_status == "published" and not self.start_date:
+            raise ValidationError({"start_date": "A round cannot be published without a start date."})
+
+    def publication_problems(self) -> list[str]:
+        return [] if self.start_date else ["it has no start date"]
 
     @property
     def dates_label(self) -> str:
@@ -161,6 +173,8 @@ class Delegation(Timestamped):
 
     objects = DelegationQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["round", "party__name"]
         constraints = [
@@ -197,7 +211,9 @@ class Participant(Publishable):
         help_text="The party they represent, if any.",
     )
 
-    class Meta:
+    history = HistoricalRecords()
+
+    class Meta(Publishable.Meta):
         ordering = ["name"]
 
     def __str__(self):
@@ -230,6 +246,8 @@ class Membership(Timestamped):
 
     objects = MembershipQuerySet.as_manager()
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["delegation", "participant__name"]
         constraints = [
@@ -259,7 +277,9 @@ class Issue(Publishable):
         help_text="The broader issue this one belongs to, if any.",
     )
 
-    class Meta:
+    history = HistoricalRecords()
+
+    class Meta(Publishable.Meta):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
@@ -284,6 +304,24 @@ class Issue(Publishable):
             ancestor = ancestor.parent
 
 
+class ClaimIssue(models.Model):
+    """That a claim is about an issue. An issue that claims are about cannot be deleted."""
+
+    claim = models.ForeignKey("Claim", on_delete=models.CASCADE, related_name="issue_links")
+    issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="claim_links")
+
+    class Meta:
+        verbose_name = "claim's issue"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "issue"], name="talks_claimissue_one_link_per_claim_and_issue"
+            ),
+        ]
+
+    def __str__(self):
+        return f"“{self.claim}” is about {self.issue}"
+
+
 class Claim(Publishable):
     """The archive's atomic statement, backed by the articles that reported it."""
 
@@ -299,7 +337,7 @@ class Claim(Publishable):
     key = stable_key_field()
     text = models.TextField(help_text="One sentence in the editor's words; the quotes go in citations.")
     round = models.ForeignKey(Round, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
-    issues = models.ManyToManyField(Issue, blank=True, related_name="claims")
+    issues = models.ManyToManyField(Issue, through=ClaimIssue, blank=True, related_name="claims")
     party = models.ForeignKey(
         Party,
         on_delete=models.PROTECT,
@@ -323,11 +361,18 @@ class Claim(Publishable):
 
     objects = ClaimQuerySet.as_manager()
 
-    class Meta:
+    history = HistoricalRecords(m2m_fields=[issues])
+
+    class Meta(Publishable.Meta):
         ordering = [F("date").desc(nulls_last=True), "id"]
 
     def __str__(self):
         return self.text if len(self.text) <= 80 else self.text[:79] + "…"
+
+    def publication_problems(self) -> list[str]:
+        if self.pk and self.citations.filter(article__publication_status="published").exists():
+            return []
+        return ["it has no citation of a published article"]
 
     def get_absolute_url(self):
         return reverse("claim_detail", args=[self.pk])
@@ -351,6 +396,8 @@ class Citation(Timestamped):
     note = models.TextField(blank=True)
 
     objects = CitationQuerySet.as_manager()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["claim", "id"]
@@ -376,3 +423,30 @@ class Citation(Timestamped):
                     "Copy it exactly; only whitespace and the style of quote marks may differ."
                 }
             )
+
+
+class PublicChange(models.Model):
+    """One entry of the public corrections log (/changes/): a change readers could see.
+
+    Written when a record's history gains a version that publishes, withdraws or visibly changes a
+    published record; only public fields are named, and only the editor's public note is shown.
+    """
+
+    class Kind(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        UPDATED = "updated", "Updated"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    at = models.DateTimeField(db_index=True)  # serves /changes/, newest first
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    record_type = models.CharField(max_length=64)  # the model's verbose name: "round", "claim", ...
+    record_label = models.CharField(max_length=300)
+    record_path = models.CharField(max_length=300, help_text="The record's public address.")
+    changed_fields = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True, help_text="The editor's public note, or the reason for a withdrawal.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.record_type} “{self.record_label}”"

@@ -19,6 +19,8 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("claims/", lists.ClaimListView.as_view(), name="claim_list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
+    path("changes/", views.ChangeListView.as_view(), name="changes"),
+    path("changes/feed/", views.ChangesFeed(), name="changes_feed"),
     path("downloads/", downloads.downloads, name="downloads"),
     path("downloads/parley-dataset.zip", downloads.dataset_download, name="dataset_download"),
 ]

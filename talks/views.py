@@ -2,13 +2,27 @@
 
 import datetime
 
+from django.contrib.syndication.views import Feed
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, render
-from django.views.generic import TemplateView
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.views.generic import ListView, TemplateView
 
 from sources.models import SourceArticle
+from sources.records import PublicationStatus
 from talks.filters import published_issue_ids_beneath
-from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Round, Track
+from talks.models import (
+    Citation,
+    Claim,
+    Delegation,
+    Issue,
+    Membership,
+    Participant,
+    PublicChange,
+    Round,
+    Track,
+)
 
 PUBLISHED = "published"
 # The parties at the table first, then whoever brokered, hosted or watched.
@@ -18,6 +32,14 @@ DELEGATION_ORDER = [
     Delegation.Role.HOST,
     Delegation.Role.OBSERVER,
 ]
+
+
+def public_record_or_notice(request, queryset, **lookup):
+    """The published record, or, for a withdrawn one, the notice page with status 410 Gone."""
+    record = get_object_or_404(queryset.published_or_withdrawn(), **lookup)
+    if record.publication_status == PublicationStatus.WITHDRAWN:
+        return None, render(request, "withdrawn.html", {"record": record}, status=410)
+    return record, None
 
 
 def by_name_unknown_last(record):
@@ -68,7 +90,9 @@ def cited_articles(claims) -> list:
 
 
 def round_detail(request, slug):
-    round_ = get_object_or_404(Round.objects.published().select_related("track"), slug=slug)
+    round_, notice = public_record_or_notice(request, Round.objects.select_related("track"), slug=slug)
+    if notice:
+        return notice
     published_rounds = Round.objects.published().filter(track_id=round_.track_id)
     delegations = round_.delegations.select_related("party").prefetch_related(
         Prefetch(
@@ -107,7 +131,9 @@ def round_detail(request, slug):
 
 
 def issue_detail(request, slug):
-    issue = get_object_or_404(Issue.objects.published().select_related("parent"), slug=slug)
+    issue, notice = public_record_or_notice(request, Issue.objects.select_related("parent"), slug=slug)
+    if notice:
+        return notice
     claims = list(
         Claim.objects.published()
         .filter(issues__in=published_issue_ids_beneath(issue))
@@ -142,7 +168,11 @@ def issue_detail(request, slug):
 
 
 def participant_detail(request, slug):
-    participant = get_object_or_404(Participant.objects.published().select_related("party"), slug=slug)
+    participant, notice = public_record_or_notice(
+        request, Participant.objects.select_related("party"), slug=slug
+    )
+    if notice:
+        return notice
     seats = (
         Membership.objects.published()
         .filter(participant=participant)
@@ -158,7 +188,9 @@ def participant_detail(request, slug):
 
 
 def source_detail(request, pk):
-    article = get_object_or_404(SourceArticle.objects.published().select_related("outlet"), pk=pk)
+    article, notice = public_record_or_notice(request, SourceArticle.objects.select_related("outlet"), pk=pk)
+    if notice:
+        return notice
     citations = (
         Citation.objects.published()
         .filter(article=article)
@@ -169,5 +201,54 @@ def source_detail(request, pk):
 
 
 def claim_detail(request, pk):
-    claim = get_object_or_404(Claim.objects.published().for_display(), pk=pk)
+    claim, notice = public_record_or_notice(request, Claim.objects.for_display(), pk=pk)
+    if notice:
+        return notice
     return render(request, "talks/claim_detail.html", {"claim": claim})
+
+
+class ChangeListView(ListView):
+    """/changes/: what readers could see change, newest first."""
+
+    model = PublicChange
+    paginate_by = 50
+    template_name = "talks/changes.html"
+
+
+class ChangesFeed(Feed):
+    """The corrections log as an Atom feed."""
+
+    feed_type = Atom1Feed
+    title = "Parley: changes to published records"
+    subtitle = "Records published, corrected or withdrawn in the open archive of peace-talk rounds."
+
+    def link(self):
+        return reverse("changes")
+
+    def items(self):
+        return PublicChange.objects.all()[:50]
+
+    def item_title(self, change):
+        return f"{change.get_kind_display()}: {change.record_label}"
+
+    def item_description(self, change):
+        parts = [f"{change.get_kind_display()} {change.record_type}."]
+        if change.changed_fields:
+            parts.append(f"Changed: {change.changed_fields}.")
+        if change.note:
+            parts.append(change.note)
+        return " ".join(parts)
+
+    def item_link(self, change):
+        return change.record_path
+
+    def item_guid(self, change):
+        return f"parley-change-{change.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_updateddate(self, change):
+        return change.at
+
+    def item_pubdate(self, change):
+        return change.at

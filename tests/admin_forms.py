@@ -72,3 +72,22 @@ def claim_form(citations: list[dict], **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+def form_as_shown(response, **changes) -> dict:
+    """The POST data of an admin change page as the browser would send it untouched, plus changes."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context.get("inline_admin_formsets") or []:
+        formset = inline.formset
+        management = formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+        forms += formset.forms
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+    data.update(changes)
+    return data

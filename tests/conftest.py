@@ -33,3 +33,49 @@ def seeded_module(django_db_setup, django_db_blocker):
     yield
     with django_db_blocker.unblock():
         empty_the_archive()
+
+
+def member_of(group_name, username, django_user_model):
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user(
+        username, password="a long unguessable password", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.fixture
+def roles(db):
+    import io
+
+    from django.core.management import call_command
+
+    call_command("setup_roles", stdout=io.StringIO())
+
+
+@pytest.fixture
+def editor(roles, django_user_model):
+    """An editor: writes and corrects drafts, cannot publish, withdraw or delete."""
+    return member_of("Editors", "edith", django_user_model)
+
+
+@pytest.fixture
+def chief(roles, django_user_model):
+    """A chief editor: also publishes, withdraws and deletes."""
+    return member_of("Chief editors", "charles", django_user_model)
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+@pytest.fixture
+def chief_client(editor, chief):
+    from django.test import Client
+
+    chief_client = Client()
+    chief_client.force_login(chief)
+    return chief_client

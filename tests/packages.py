@@ -5,11 +5,23 @@ import io
 import shutil
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 
 from sources.models import Outlet, SourceArticle
-from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
+from talks.models import (
+    Citation,
+    Claim,
+    Delegation,
+    Issue,
+    Membership,
+    Participant,
+    Party,
+    PublicChange,
+    Round,
+    Track,
+)
 
 SEED = Path(settings.BASE_DIR) / "talks" / "seed"
 SHARED_SEEDS = Path(settings.BASE_DIR).parent / "shared" / "seeds"
@@ -59,13 +71,17 @@ def archive_state() -> dict:
 
 
 def empty_the_archive() -> None:
-    """Delete every record, dependants first (references are protected)."""
+    """Delete every record, dependants first (references are protected), then its history and log."""
     Citation.objects.all().delete()
     Claim.objects.all().delete()
     while Issue.objects.exists():
         Issue.objects.filter(children__isnull=True).delete()
     for model in [Membership, Delegation, Round, Participant, Track, Party, SourceArticle, Outlet]:
         model.objects.all().delete()
+    PublicChange.objects.all().delete()
+    for model in apps.get_models():
+        if model._meta.app_label in ("sources", "talks") and model.__name__.startswith("Historical"):
+            model.objects.all().delete()
 
 
 def import_seed() -> None:

@@ -18,7 +18,11 @@ def field_errors(response, field, formset_index=None):
     """The messages shown beside a field of the main form, or of an inline row."""
     if formset_index is None:
         return response.context["adminform"].form.errors.get(field, [])
-    formset = response.context["inline_admin_formsets"][0].formset
+    formset = next(
+        inline.formset
+        for inline in response.context["inline_admin_formsets"]
+        if inline.formset.prefix == "citations"
+    )
     return formset.forms[formset_index].errors.get(field, [])
 
 

@@ -89,9 +89,17 @@ def ref(table: str, model, lookup: str = "slug") -> Reference:
 def publication_status() -> Column:
     return Column(
         "publication_status",
-        "Whether readers see the record: published, or draft (only in an editors' dump).",
+        "Whether readers see the record: published; draft or withdrawn only in an editors' dump.",
         required=True,
         choices=values(PublicationStatus),
+    )
+
+
+def withdrawal_reason() -> Column:
+    return Column(
+        "withdrawal_reason",
+        "Why a withdrawn record was withdrawn, as its public notice says. Editors' dump only.",
+        internal=True,
     )
 
 
@@ -134,6 +142,7 @@ ARTICLES = Table(
         Column("retrieved_on", "When the archive's copy was retrieved.", type=DATE),
         Column("archive_url", "A web archive copy; empty if none."),
         publication_status(),
+        withdrawal_reason(),
         Column("body", "The article's text, kept for checking quotes. Editorial only.", internal=True),
         Column("notes", "Editor's notes. Editorial only.", internal=True),
     ),
@@ -205,6 +214,7 @@ ROUNDS = Table(
         Column("summary", "What the round was about."),
         Column("outcome", "What it produced, as reported."),
         publication_status(),
+        withdrawal_reason(),
     ),
     primary_key=("slug",),
     public=published,
@@ -254,6 +264,7 @@ PARTICIPANTS = Table(
             path="party__slug",
         ),
         publication_status(),
+        withdrawal_reason(),
     ),
     primary_key=("slug",),
     public=published,
@@ -314,6 +325,7 @@ ISSUES = Table(
             path="parent__slug",
         ),
         publication_status(),
+        withdrawal_reason(),
     ),
     primary_key=("slug",),
     public=published,
@@ -348,6 +360,7 @@ CLAIMS = Table(
         Column("kind", "What sort of statement it is.", required=True, choices=values(Claim.Kind)),
         Column("date", "When it was said or happened, if known.", type=DATE),
         publication_status(),
+        withdrawal_reason(),
         Column("notes", "Editor's notes. Editorial only.", internal=True),
     ),
     primary_key=("key",),

@@ -1,0 +1,198 @@
+"""Who may do what: an editor writes, a chief editor also publishes, withdraws and deletes."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+
+from sources.models import SourceArticle
+from talks.models import Claim, Round
+from tests.admin_forms import form_as_shown
+from tests.builders import PUBLISHED, make_article, make_citation, make_claim, make_outlet, make_round
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_url(model, view, *args):
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+def test_setting_up_the_roles_twice_changes_nothing(roles):
+    before = {
+        group.name: set(group.permissions.values_list("codename", flat=True)) for group in Group.objects.all()
+    }
+    call_command("setup_roles", stdout=io.StringIO())
+    after = {
+        group.name: set(group.permissions.values_list("codename", flat=True)) for group in Group.objects.all()
+    }
+    assert before == after
+    assert "publish_claim" in after["Chief editors"] and "publish_claim" not in after["Editors"]
+    assert "delete_round" in after["Chief editors"] and "delete_round" not in after["Editors"]
+    assert not any(codename.endswith("_user") for codename in after["Chief editors"])
+
+
+def test_an_editor_adds_changes_and_views_records_but_cannot_delete_them(editor_client):
+    claim = make_claim()
+    for url in [
+        admin_url(Claim, "changelist"),
+        admin_url(Claim, "add"),
+        admin_url(Claim, "change", claim.pk),
+    ]:
+        assert editor_client.get(url).status_code == 200
+    assert editor_client.get(admin_url(Claim, "history", claim.pk)).status_code == 200
+    assert editor_client.get(admin_url(Claim, "delete", claim.pk)).status_code == 403
+    assert editor_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+
+
+def test_an_editor_cannot_publish_by_form_or_by_action(editor_client):
+    page = editor_client.get(admin_url(Claim, "add"))
+    assert "publication_status" not in page.context["adminform"].form.fields
+    claim = make_claim(text="Waiting for review.")
+    make_citation(claim=claim, article=make_article(publication_status=PUBLISHED))
+    change_page = editor_client.get(admin_url(Claim, "change", claim.pk))
+    data = form_as_shown(change_page, publication_status="published", text="Reviewed by myself.")
+    assert editor_client.post(admin_url(Claim, "change", claim.pk), data).status_code == 302
+    claim.refresh_from_db()
+    assert (claim.text, claim.publication_status) == ("Reviewed by myself.", "draft")
+    action_form = editor_client.get(admin_url(Claim, "changelist")).context["action_form"]
+    assert action_form is None or "publish_selected" not in dict(action_form.fields["action"].choices)
+
+
+def test_a_chief_editor_publishes_a_claim_backed_by_a_published_article(chief_client):
+    claim = make_claim()
+    make_citation(claim=claim, article=make_article(publication_status=PUBLISHED))
+    data = form_as_shown(
+        chief_client.get(admin_url(Claim, "change", claim.pk)), publication_status="published"
+    )
+    assert chief_client.post(admin_url(Claim, "change", claim.pk), data).status_code == 302
+    claim.refresh_from_db()
+    assert claim.publication_status == "published" and claim.first_published_at is not None
+
+
+def test_a_claim_without_a_citation_of_a_published_article_cannot_be_published(chief_client):
+    claim = make_claim()
+    make_citation(claim=claim, article=make_article())  # a draft article
+    data = form_as_shown(
+        chief_client.get(admin_url(Claim, "change", claim.pk)), publication_status="published"
+    )
+    response = chief_client.post(admin_url(Claim, "change", claim.pk), data)
+    assert response.status_code == 200
+    assert (
+        "A claim cannot be published without at least one citation of a published article"
+        in response.content.decode()
+    )
+    claim.refresh_from_db()
+    assert claim.publication_status == "draft"
+
+
+def test_a_round_without_a_start_date_cannot_be_published(chief_client):
+    round_ = make_round(start_date=None, end_date=None)
+    data = form_as_shown(
+        chief_client.get(admin_url(Round, "change", round_.pk)), publication_status="published"
+    )
+    response = chief_client.post(admin_url(Round, "change", round_.pk), data)
+    assert response.context["adminform"].form.errors["start_date"] == [
+        "A round cannot be published without a start date."
+    ]
+    round_.refresh_from_db()
+    assert round_.publication_status == "draft"
+
+
+def test_publishing_in_bulk_publishes_what_passes_and_says_what_is_missing_for_the_rest(chief_client):
+    ready = make_round(title="Ready round")
+    undated = make_round(title="Undated round", start_date=None, end_date=None)
+    response = chief_client.post(
+        admin_url(Round, "changelist"),
+        {"action": "publish_selected", "_selected_action": [ready.pk, undated.pk]},
+        follow=True,
+    )
+    messages = [str(message) for message in response.context["messages"]]
+    assert "Published 1 record." in messages
+    assert "Not published: “Undated round”: it has no start date." in messages
+    assert Round.objects.get(pk=ready.pk).publication_status == "published"
+    assert Round.objects.get(pk=undated.pk).publication_status == "draft"
+
+
+def test_a_chief_editor_withdraws_records_in_bulk_with_a_public_reason(chief_client):
+    article = make_article(headline="Mistaken report", publication_status=PUBLISHED)
+    url = admin_url(SourceArticle, "changelist")
+    confirm = chief_client.post(url, {"action": "withdraw_selected", "_selected_action": [article.pk]})
+    assert "Why are these records withdrawn?" in confirm.content.decode()
+    chief_client.post(
+        url,
+        {
+            "action": "withdraw_selected",
+            "_selected_action": [article.pk],
+            "apply": "1",
+            "reason": "The outlet retracted it.",
+        },
+    )
+    article.refresh_from_db()
+    assert (article.publication_status, article.withdrawal_reason) == (
+        "withdrawn",
+        "The outlet retracted it.",
+    )
+    assert article.withdrawn_at is not None
+
+
+@pytest.mark.parametrize(
+    ("build", "dependant"),
+    [
+        (lambda: make_citation().article, "Citation"),
+        (lambda: make_claim(round=make_round()).round, "Claim"),
+        (lambda: _claim_about_an_issue(), "Claim&#x27;s issue"),
+        (lambda: make_article(outlet=make_outlet()).outlet, "Source article"),
+    ],
+)
+def test_deleting_a_record_others_depend_on_is_refused_with_the_list_of_dependants(
+    chief_client, build, dependant
+):
+    record = build()
+    url = admin_url(type(record), "delete", record.pk)
+    page = chief_client.get(url)
+    assert page.status_code == 200
+    assert "would require deleting the following protected related objects" in page.content.decode()
+    assert dependant in page.content.decode()
+    assert chief_client.post(url, {"post": "yes"}).status_code == 200
+    assert type(record).objects.filter(pk=record.pk).exists()
+
+
+def _claim_about_an_issue():
+    from tests.builders import make_issue
+
+    issue = make_issue()
+    make_claim().issues.add(issue)
+    return issue
+
+
+def test_a_chief_editor_deletes_and_the_deletion_can_be_found_and_restored(chief_client):
+    claim = make_claim(text="Entered twice by mistake.")
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    assert not Claim.objects.filter(pk=claim.pk).exists()
+    deleted = chief_client.get(reverse("deleted_records")).content.decode()
+    assert "Entered twice by mistake." in deleted
+    history_url = admin_url(Claim, "history", claim.pk)
+    assert history_url in deleted
+    version = Claim.history.filter(id=claim.pk, history_type="+").get()
+    restore_url = reverse("admin:talks_claim_simple_history", args=[claim.pk, version.history_id])
+    data = form_as_shown(chief_client.get(restore_url))
+    assert chief_client.post(restore_url, data).status_code == 302
+    assert Claim.objects.get(pk=claim.pk).text == "Entered twice by mistake."
+
+
+def test_a_reader_is_sent_to_the_login_and_never_reaches_the_admin(client):
+    response = client.get(admin_url(Claim, "changelist"))
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    assert client.get(reverse("deleted_records")).status_code == 302
+
+
+def test_repeated_failed_logins_lock_the_account_out_for_a_finite_cool_off(client, editor, settings):
+    url = reverse("admin:login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(url, {"username": "edith", "password": "wrong"})
+    response = client.post(url, {"username": "edith", "password": "a long unguessable password"})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert 0 < settings.AXES_COOLOFF_TIME.total_seconds() <= 3600
