@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,27 @@ def env_url_path(name: str, default: str) -> str:
     return raw
 
 
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+
+
+def env_header(name: str) -> tuple[str, str] | None:
+    """A request header and the value that marks a request as secure: `HTTP_X_FORWARDED_PROTO=https`."""
+    raw = env_str(name)
+    if raw == "":
+        return None
+    header, _, value = raw.partition("=")
+    if not header.startswith("HTTP_") or not value:
+        raise ImproperlyConfigured(f"{name}={raw!r} must look like HTTP_X_FORWARDED_PROTO=https.")
+    return header, value
+
+
 def database_from_url(url: str) -> dict:
     """The default database: a SQLite file in the project folder unless DATABASE_URL names another."""
     if url == "":
@@ -95,6 +117,21 @@ if not SECRET_KEY:
     SECRET_KEY = "parley-insecure-development-key-never-use-in-production"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", default=[])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# HTTPS. Off in debug; on by default in production, each switchable for the setup in front of Parley.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Behind a proxy that ends TLS, e.g. DJANGO_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO=https. Set it only when
+# the proxy always sets or overwrites that header, or clients could claim HTTPS themselves.
+SECURE_PROXY_SSL_HEADER = env_header("DJANGO_PROXY_SSL_HEADER")
 
 ADMIN_URL = env_url_path("ADMIN_URL", default="admin/")
 
@@ -111,6 +148,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
+    "django.contrib.sitemaps",
+    "csp",
     "simple_history",
     "axes",
     "sources",
@@ -120,6 +159,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.RejectNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -189,4 +229,31 @@ STORAGES = {
     # Hashed, compressed file names so browsers can cache static files for ever. The tests swap
     # in the plain storage (tests/conftest.py) because they run without collectstatic.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Content-Security-Policy (django-csp): public pages load only Parley's own files, with no inline
+# script or style. The admin is Django's and needs inline script, so it is left out.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": [f"/{ADMIN_URL}"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "style-src": [SELF],
+        "script-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Logs go to standard output, where the process manager collects them.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {
+        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}
+    },
+    "root": {"handlers": ["stdout"], "level": env_str("DJANGO_LOG_LEVEL") or "INFO"},
 }

@@ -71,6 +71,7 @@ class PublicListView(FilterView):
 
     paginate_by = 25
     downloads = ()  # the exports that take this list's filters
+    feed_url_name = None
     strict = True  # an invalid filter shows its message and no rows, never an unfiltered list
     page_title = ""
     description = ""
@@ -117,6 +118,7 @@ class PublicListView(FilterView):
                 for name in self.downloads
             ],
             page_title=self.page_title,
+            feed_url_name=self.feed_url_name,
             description=self.description,
             result_count=context["paginator"].count if context.get("paginator") else len(result),
             active_filters=self.active_filters(),
@@ -129,6 +131,7 @@ class PublicListView(FilterView):
 class ClaimListView(PublicListView):
     filterset_class = ClaimFilter
     downloads = ("claims", "citations")
+    feed_url_name = "claims_feed"
     template_name = "talks/claim_list.html"
     page_title = "Claims"
     description = "Every claim in the archive, each tied to the articles that reported it."
@@ -166,6 +169,7 @@ class ClaimListView(PublicListView):
 class RoundListView(PublicListView):
     filterset_class = RoundFilter
     downloads = ("rounds", "delegations")
+    feed_url_name = "rounds_feed"
     template_name = "talks/round_list.html"
     page_title = "Rounds"
     description = "Rounds of peace talks: when and where they met, who took part, and what came of it."

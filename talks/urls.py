@@ -1,11 +1,16 @@
 """Public URLs. Their names and query parameters are a public interface: keep them stable."""
 
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from talks import downloads, exports, lists, search, views
+from talks import downloads, exports, feeds, lists, search, views
 from talks.dataset.tables import EXPORTS
+from talks.sitemaps import SITEMAPS
 
 urlpatterns = [
+    # Before the detail pages, whose slugs would otherwise match "feed".
+    path("rounds/feed/", feeds.RoundsFeed(), name="rounds_feed"),
+    path("claims/feed/", feeds.ClaimsFeed(), name="claims_feed"),
     path("", views.home, name="home"),
     path("about/", views.AboutView.as_view(), name="about"),
     path("search/", search.search, name="search"),
@@ -20,7 +25,17 @@ urlpatterns = [
     path("claims/", lists.ClaimListView.as_view(), name="claim_list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
     path("changes/", views.ChangeListView.as_view(), name="changes"),
-    path("changes/feed/", views.ChangesFeed(), name="changes_feed"),
+    path("changes/feed/", feeds.ChangesFeed(), name="changes_feed"),
+    path("issues/<slug:slug>/feed/", feeds.IssueClaimsFeed(), name="issue_feed"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
+        name="sitemap",
+    ),
+    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap_section"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("healthz", views.healthz, name="healthz"),
     path("downloads/", downloads.downloads, name="downloads"),
     path("downloads/parley-dataset.zip", downloads.dataset_download, name="dataset_download"),
 ]

@@ -2,11 +2,12 @@
 
 import datetime
 
-from django.contrib.syndication.views import Feed
+from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
 
 from sources.models import SourceArticle
@@ -23,6 +24,7 @@ from talks.models import (
     Round,
     Track,
 )
+from talks.structured_data import news_article, round_event
 
 PUBLISHED = "published"
 # The parties at the table first, then whoever brokered, hosted or watched.
@@ -126,6 +128,7 @@ def round_detail(request, slug):
         "issue_groups": issue_groups,
         "claim_count": len(claims),
         "articles": cited_articles(claims),
+        "structured_data": round_event(round_, delegations, request.build_absolute_uri()),
     }
     return render(request, "talks/round_detail.html", context)
 
@@ -197,7 +200,12 @@ def source_detail(request, pk):
         .select_related("claim__round")
         .order_by("stance", "claim__id")
     )
-    return render(request, "talks/source_detail.html", {"article": article, "citations": citations})
+    context = {
+        "article": article,
+        "citations": citations,
+        "structured_data": news_article(article, request.build_absolute_uri()),
+    }
+    return render(request, "talks/source_detail.html", context)
 
 
 def claim_detail(request, pk):
@@ -215,40 +223,18 @@ class ChangeListView(ListView):
     template_name = "talks/changes.html"
 
 
-class ChangesFeed(Feed):
-    """The corrections log as an Atom feed."""
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    return HttpResponse(f"User-agent: *\nDisallow:\n\nSitemap: {sitemap}\n", content_type="text/plain")
 
-    feed_type = Atom1Feed
-    title = "Parley: changes to published records"
-    subtitle = "Records published, corrected or withdrawn in the open archive of peace-talk rounds."
 
-    def link(self):
-        return reverse("changes")
-
-    def items(self):
-        return PublicChange.objects.all()[:50]
-
-    def item_title(self, change):
-        return f"{change.get_kind_display()}: {change.record_label}"
-
-    def item_description(self, change):
-        parts = [f"{change.get_kind_display()} {change.record_type}."]
-        if change.changed_fields:
-            parts.append(f"Changed: {change.changed_fields}.")
-        if change.note:
-            parts.append(change.note)
-        return " ".join(parts)
-
-    def item_link(self, change):
-        return change.record_path
-
-    def item_guid(self, change):
-        return f"parley-change-{change.pk}"
-
-    item_guid_is_permalink = False
-
-    def item_updateddate(self, change):
-        return change.at
-
-    def item_pubdate(self, change):
-        return change.at
+@never_cache
+def healthz(request):
+    """For load balancers and monitors: 200 when the database answers, 503 when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")

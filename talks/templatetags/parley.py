@@ -1,3 +1,4 @@
+import json
 import re
 
 from django import template
@@ -29,3 +30,13 @@ def mark_terms(text, terms):
 def or_unknown(value):
     """Empty values say so plainly."""
     return value if value not in (None, "") else "unknown"
+
+
+JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def json_ld(data):
+    """Structured data for search engines, escaped so no text can close the script element."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True).translate(JSON_SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')

@@ -1,0 +1,183 @@
+"""Serving Parley in production: settings, headers, feeds, sitemap, health, structured data."""
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from unittest import mock
+
+import feedparser
+import pytest
+from django.db import OperationalError
+from django.test import Client
+from django.urls import reverse
+
+from config.settings import BASE_DIR, env_header
+from talks.models import Claim, Round
+from tests.builders import PUBLISHED, make_claim, make_issue, make_public_claim, make_round
+
+pytestmark = pytest.mark.django_db
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "parley.example.org",
+}
+
+
+def test_the_deploy_check_passes_with_production_settings():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env={**env, **PRODUCTION},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_public_pages_carry_the_security_headers(client):
+    response = client.get(reverse("home"), secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_cookies_are_secure_and_the_proxy_header_is_read_from_the_environment(settings, monkeypatch):
+    assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
+    monkeypatch.setenv("PARLEY_PROXY", "HTTP_X_FORWARDED_PROTO=https")
+    assert env_header("PARLEY_PROXY") == ("HTTP_X_FORWARDED_PROTO", "https")
+    monkeypatch.setenv("PARLEY_PROXY", "X-Forwarded-Proto")
+    with pytest.raises(Exception, match="must look like HTTP_X_FORWARDED_PROTO=https"):
+        env_header("PARLEY_PROXY")
+
+
+def parsed_feed(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    feed = feedparser.parse(response.content)
+    assert not feed.bozo, feed.bozo_exception
+    return feed
+
+
+def test_feeds_parse_and_list_only_published_records(client):
+    issue = make_issue(name="Sanctions", publication_status=PUBLISHED)
+    published = make_public_claim(text="Published claim.", issue=issue)
+    draft = make_claim(text="Draft claim.")
+    draft.issues.add(issue)
+    make_round(title="Draft round")
+    for url, expected, hidden in [
+        (reverse("claims_feed"), "Published claim.", "Draft claim."),
+        (reverse("issue_feed", args=[issue.slug]), "Published claim.", "Draft claim."),
+        (reverse("rounds_feed"), published.round.title, "Draft round"),
+        (reverse("changes_feed"), "Published: Published claim.", "Draft"),
+    ]:
+        titles = [entry.title for entry in parsed_feed(client, url).entries]
+        assert expected in titles, url
+        assert not any(hidden in title for title in titles), url
+
+
+def test_pages_link_to_the_feeds_that_follow_them(client):
+    claim = make_public_claim()
+    html = client.get(reverse("round_detail", args=[claim.round.slug])).content.decode()
+    assert f'href="{reverse("rounds_feed")}"' in html
+    html = client.get(reverse("issue_detail", args=[claim.issues.get().slug])).content.decode()
+    assert f'href="{reverse("issue_feed", args=[claim.issues.get().slug])}"' in html
+
+
+def sitemap_locations(client):
+    index = client.get(reverse("sitemap")).content.decode()
+    locations = []
+    for section in re.findall(r"<loc>(.*?)</loc>", index):
+        locations += re.findall(
+            r"<loc>(.*?)</loc>", client.get(section.replace("http://testserver", "")).content.decode()
+        )
+    return {location.replace("http://testserver", "") for location in locations}
+
+
+def test_the_sitemap_lists_every_published_page_and_no_draft(client):
+    public = make_public_claim()
+    draft_claim, draft_round = make_claim(), make_round()
+    locations = sitemap_locations(client)
+    for record in [
+        public,
+        public.round,
+        public.speaker,
+        public.issues.get(),
+        *(c.article for c in public.citations.all()),
+    ]:
+        assert record.get_absolute_url() in locations
+    assert draft_claim.get_absolute_url() not in locations and draft_round.get_absolute_url() not in locations
+    assert reverse("about") in locations and reverse("downloads") in locations
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    response = client.get("/robots.txt")
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Sitemap: http://testserver/sitemap.xml" in response.content.decode()
+
+
+def test_healthz_reports_a_working_database(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok\n")
+
+
+def test_healthz_reports_a_broken_database_as_503(client):
+    with mock.patch("talks.views.connection.cursor", side_effect=OperationalError("connection refused")):
+        response = client.get("/healthz")
+    assert response.status_code == 503 and b"database unavailable" in response.content
+
+
+def structured_data(html):
+    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+
+
+def test_round_pages_describe_the_round_as_a_schema_org_event(client):
+    claim = make_public_claim()
+    Round.objects.filter(pk=claim.round.pk).update(
+        city="Geneva", country="Switzerland", venue="Hotel Intercontinental"
+    )
+    data = structured_data(client.get(claim.round.get_absolute_url()).content.decode())
+    assert data["@type"] == "Event" and data["startDate"] == "2026-02-17" and data["endDate"] == "2026-02-18"
+    assert data["location"]["name"] == "Hotel Intercontinental"
+    assert data["location"]["address"]["addressLocality"] == "Geneva"
+
+
+def test_article_pages_describe_the_article_without_claiming_an_inferred_date(client):
+    claim = make_public_claim()
+    article = claim.citations.first().article
+    article.published_on, article.published_on_precision = "2026-02-18", "approximate"
+    article.save()
+    data = structured_data(client.get(article.get_absolute_url()).content.decode())
+    assert data["@type"] == "NewsArticle" and data["headline"] == article.headline
+    assert "datePublished" not in data and data["publisher"]["name"] == article.outlet.name
+
+
+def test_structured_data_cannot_close_its_script_element(client):
+    round_ = make_round(title="</script><script>alert(1)</script>", publication_status=PUBLISHED)
+    html = client.get(round_.get_absolute_url()).content.decode()
+    assert "</script><script>alert(1)" not in html
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_a_server_error_shows_the_styled_page():
+    response = Client(raise_request_exception=False).get("/broken/")
+    assert response.status_code == 500
+    assert b"Something went wrong" in response.content and b"<title>" in response.content
+
+
+def test_logs_go_to_standard_output(settings):
+    assert settings.LOGGING["handlers"]["stdout"]["stream"] == "ext://sys.stdout"
+    assert settings.LOGGING["root"]["handlers"] == ["stdout"]
+
+
+def test_claims_are_public_only_through_published(client):
+    assert not Claim.objects.published().exists()
