@@ -9,7 +9,7 @@ WEB_BIND ?= 127.0.0.1:8000
 WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
 
-.PHONY: run test editor check check-deploy serve lint format clean
+.PHONY: run test editor check check-deploy serve bench lint format clean
 
 # Installing is stamped, so a second `make run` skips it and starts in seconds.
 $(VENV)/bin/python:
@@ -67,6 +67,15 @@ check-deploy: $(VENV)/.runtime-installed
 	DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=parley.example.org \
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
+
+# Speed on the archive generate_demo_data built, served as make serve serves it (plain HTTP, locally).
+bench: export DJANGO_DEBUG = 0
+bench: export DJANGO_ALLOWED_HOSTS = 127.0.0.1,localhost
+bench: export DJANGO_SECURE_SSL_REDIRECT = 0
+bench: export DJANGO_SECURE_COOKIES = 0
+bench: $(VENV)/.dev-installed
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
+	sh -c '$(PY) manage.py collectstatic --noinput --verbosity 0 && $(PY) manage.py run_benchmark $(BENCH_ARGS)'
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -105,6 +105,10 @@ class SourceArticle(Publishable):
                 violation_error_message="A publication date needs its precision, and only then.",
             ),
         ]
+        indexes = [
+            # /sources/ and the article downloads, newest first; the date-range filter.
+            models.Index(fields=["publication_status", "published_on"], name="sources_article_public_date"),
+        ]
 
     def __str__(self):
         return self.display_headline

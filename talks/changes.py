@@ -62,7 +62,7 @@ def log(record, kind, changed_fields=(), note="", at=None):
         changed_fields=", ".join(changed_fields)[:500],
         note=note,
     )
-    if kind != PublicChange.Kind.WITHDRAWN:
+    if kind not in (PublicChange.Kind.WITHDRAWN, PublicChange.Kind.DELETED):
         type(record).objects.filter(pk=record.pk).update(public_updated_at=at)
 
 
@@ -77,7 +77,10 @@ def record_public_change(sender, history_instance, **kwargs):
         previous = history_instance.prev_record
         was = previous.publication_status if previous else None
         now = record.publication_status
-        if now == PUBLISHED and was != PUBLISHED:
+        if history_instance.history_type == "-":
+            if was == PUBLISHED:
+                log(record, PublicChange.Kind.DELETED, note=note, at=at)
+        elif now == PUBLISHED and was != PUBLISHED:
             log(record, PublicChange.Kind.PUBLISHED, note=note, at=at)
         elif now == PublicationStatus.WITHDRAWN and was == PUBLISHED:
             log(record, PublicChange.Kind.WITHDRAWN, note=record.withdrawal_reason or note, at=at)

@@ -7,10 +7,10 @@ silently ignored (a FilterSet's `.qs` drops invalid fields, so callers must chec
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from sources.models import Outlet, SourceArticle
-from talks.models import Claim, Issue, Membership, Participant, Party, Round, Track
+from talks.models import Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
 
 MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
 YES_NO = [("true", "yes"), ("false", "no")]
@@ -72,16 +72,20 @@ def published_issue_ids_beneath(issue: Issue) -> set[int]:
 
 
 def public_parties(request=None):
-    """Parties readers can see: those of published claims, rounds or people."""
+    """Parties readers can see: those of published claims, rounds or people.
+
+    EXISTS, not joins: joining a party to all its claims, delegations and people at once multiplies
+    the rows before DISTINCT can remove them.
+    """
     return Party.objects.filter(
-        Q(claims__publication_status="published")
-        | Q(delegations__round__publication_status="published")
-        | Q(participants__publication_status="published")
-    ).distinct()
+        Exists(Claim.objects.published().filter(party=OuterRef("pk")))
+        | Exists(Delegation.objects.published().filter(party=OuterRef("pk")))
+        | Exists(Participant.objects.published().filter(party=OuterRef("pk")))
+    )
 
 
 def public_outlets(request=None):
-    return Outlet.objects.filter(articles__publication_status="published").distinct()
+    return Outlet.objects.filter(Exists(SourceArticle.objects.published().filter(outlet=OuterRef("pk"))))
 
 
 def round_countries():
@@ -147,7 +151,9 @@ class ClaimFilter(django_filters.FilterSet):
 class RoundFilter(django_filters.FilterSet):
     q = TextFilter("title", "summary", "outcome", "city", "venue")
     track = SlugFilter(
-        queryset=lambda request: Track.objects.filter(rounds__publication_status="published").distinct()
+        queryset=lambda request: Track.objects.filter(
+            Exists(Round.objects.published().filter(track=OuterRef("pk")))
+        )
     )
     party = SlugFilter(queryset=public_parties, field_name="delegations__party")
     issue = SlugFilter(

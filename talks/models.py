@@ -107,6 +107,10 @@ class Round(Publishable):
                 violation_error_message="Another round of this track already has this number.",
             ),
         ]
+        indexes = [
+            # /rounds/ and the round downloads, newest first; the year and date-range filters.
+            models.Index(fields=["publication_status", "start_date"], name="talks_round_public_by_date"),
+        ]
 
     def __str__(self):
         return self.title
@@ -215,6 +219,10 @@ class Participant(Publishable):
 
     class Meta(Publishable.Meta):
         ordering = ["name"]
+        indexes = [
+            # /participants/, in name order.
+            models.Index(fields=["publication_status", "name"], name="talks_participant_public_name"),
+        ]
 
     def __str__(self):
         return self.name
@@ -317,6 +325,10 @@ class ClaimIssue(models.Model):
                 fields=["claim", "issue"], name="talks_claimissue_one_link_per_claim_and_issue"
             ),
         ]
+        indexes = [
+            # Claims on an issue: ?issue= filters, issue pages, issue feeds, facets.
+            models.Index(fields=["issue", "claim"], name="talks_claimissue_by_issue"),
+        ]
 
     def __str__(self):
         return f"“{self.claim}” is about {self.issue}"
@@ -365,6 +377,12 @@ class Claim(Publishable):
 
     class Meta(Publishable.Meta):
         ordering = [F("date").desc(nulls_last=True), "id"]
+        indexes = [
+            # /claims/ and the claim downloads: published claims, newest date first (the default order).
+            models.Index(fields=["publication_status", "date"], name="talks_claim_public_by_date"),
+            # The home page's latest claims.
+            models.Index(fields=["publication_status", "-created_at"], name="talks_claim_public_latest"),
+        ]
 
     def __str__(self):
         return self.text if len(self.text) <= 80 else self.text[:79] + "…"
@@ -408,6 +426,10 @@ class Citation(Timestamped):
                 violation_error_message="This claim already cites this article.",
             ),
         ]
+        indexes = [
+            # How many claims cite an article (the /sources/ list and article pages).
+            models.Index(fields=["article", "claim"], name="talks_citation_by_article"),
+        ]
 
     def __str__(self):
         return f"{self.article} → {self.claim}"
@@ -436,6 +458,7 @@ class PublicChange(models.Model):
         PUBLISHED = "published", "Published"
         UPDATED = "updated", "Updated"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        DELETED = "deleted", "Deleted"
 
     at = models.DateTimeField(db_index=True)  # serves /changes/, newest first
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -1,9 +1,7 @@
 """Public pages for single records, the home page and the method page. Published records only."""
 
-import datetime
-
 from django.db import DatabaseError, connection
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Max, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -27,6 +25,10 @@ from talks.models import (
 from talks.structured_data import news_article, round_event
 
 PUBLISHED = "published"
+ROUNDS_IN_ISSUE_TABLE = 20
+LATEST_CLAIMS = 25
+TRACKS_ON_HOME = 12
+ROUNDS_PER_TRACK_ON_HOME = 6
 # The parties at the table first, then whoever brokered, hosted or watched.
 DELEGATION_ORDER = [
     Delegation.Role.NEGOTIATING_PARTY,
@@ -50,11 +52,21 @@ def by_name_unknown_last(record):
 
 def home(request):
     rounds = Round.objects.published()
-    tracks = (
-        Track.objects.filter(rounds__publication_status=PUBLISHED)
-        .distinct()
-        .prefetch_related(Prefetch("rounds", queryset=rounds.order_by("sequence"), to_attr="public_rounds"))
+    # The most recently active tracks with their latest rounds: a page that does not grow with the archive.
+    tracks = list(
+        Track.objects.annotate(
+            latest=Max("rounds__start_date", filter=Q(rounds__publication_status=PUBLISHED))
+        )
+        .filter(latest__isnull=False)
+        .order_by("-latest", "name")[:TRACKS_ON_HOME]
     )
+    latest_rounds = {}
+    for round_ in rounds.filter(track__in=tracks).order_by("track_id", "-sequence"):
+        latest_rounds.setdefault(round_.track_id, [])
+        if len(latest_rounds[round_.track_id]) < ROUNDS_PER_TRACK_ON_HOME:
+            latest_rounds[round_.track_id].append(round_)
+    for track in tracks:
+        track.public_rounds = list(reversed(latest_rounds.get(track.pk, [])))
     issues = (
         Issue.objects.published()
         .filter(parent__isnull=True)
@@ -137,35 +149,32 @@ def issue_detail(request, slug):
     issue, notice = public_record_or_notice(request, Issue.objects.select_related("parent"), slug=slug)
     if notice:
         return notice
-    claims = list(
-        Claim.objects.published()
-        .filter(issues__in=published_issue_ids_beneath(issue))
-        .distinct()
-        .for_display()
-        .order_by("id")
+    on_issue = Claim.objects.published().filter(issues__in=published_issue_ids_beneath(issue))
+    # The table follows the issue through its most recent rounds; the full record is a filtered list.
+    recent_rounds = list(
+        Round.objects.published()
+        .filter(pk__in=on_issue.values("round"))
+        .order_by(F("start_date").desc(nulls_last=True), "-pk")[:ROUNDS_IN_ISSUE_TABLE]
     )
-    # Rounds down, parties across: how each party's position moved from round to round.
-    rounds = sorted(
-        {claim.round for claim in claims if claim.round and claim.round.is_published} | {None},
-        key=lambda round_: (
-            round_ is None,
-            (round_.start_date or datetime.date.max) if round_ else datetime.date.max,
-            round_.title if round_ else "",
-        ),
+    in_table = on_issue.filter(round__in=recent_rounds).distinct().for_display().order_by("id")
+    without_round = (
+        on_issue.filter(round__isnull=True).distinct().for_display().order_by("-id")[:ROUNDS_IN_ISSUE_TABLE]
     )
-    parties = sorted({claim.party for claim in claims}, key=by_name_unknown_last)
+    table_claims = [*in_table, *without_round]
+    parties = sorted({claim.party for claim in table_claims}, key=by_name_unknown_last)
     cells = {}
-    for claim in claims:
-        round_ = claim.round if claim.round and claim.round.is_published else None
-        cells.setdefault((round_, claim.party), []).append(claim)
-    table = [(round_, [cells.get((round_, party), []) for party in parties]) for round_ in rounds]
+    for claim in table_claims:
+        cells.setdefault((claim.round if claim.round_id else None, claim.party), []).append(claim)
+    rows = [*reversed(recent_rounds), None]
+    table = [(round_, [cells.get((round_, party), []) for party in parties]) for round_ in rows]
     table = [(round_, row) for round_, row in table if any(row)]
     context = {
         "issue": issue,
         "sub_issues": issue.children.published().order_by("name"),
         "parties": parties,
         "table": table,
-        "claims": claims,
+        "claims": on_issue.distinct().for_display().order_by("-id")[:LATEST_CLAIMS],
+        "claim_count": on_issue.distinct().count(),
     }
     return render(request, "talks/issue_detail.html", context)
 

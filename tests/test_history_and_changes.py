@@ -151,3 +151,10 @@ def test_record_pages_say_when_they_were_first_published_and_last_updated(client
     claim = make_public_claim(text="Dated claim.")
     html = client.get(reverse("claim_detail", args=[claim.pk])).content.decode()
     assert f"First published {claim.first_published_at:%-d %B %Y}" in html
+
+
+def test_deleting_a_published_record_is_in_the_log(chief_client):
+    claim = make_public_claim(text="Published, then deleted.")
+    chief_client.post(reverse("admin:talks_claim_delete", args=[claim.pk]), {"post": "yes"})
+    change = PublicChange.objects.filter(record_type="claim").order_by("-at", "-id").first()
+    assert (change.kind, change.record_label) == ("deleted", "Published, then deleted.")

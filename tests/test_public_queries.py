@@ -70,6 +70,12 @@ class Archive:
             + f"?issue={self.issue.slug}&disputed=true&min_outlets=2",
             "claim": reverse("claim_detail", args=[self.claim.pk]),
             "search": reverse("search") + "?q=Geneva",
+            "changes": reverse("changes"),
+            "claims feed": reverse("claims_feed"),
+            "rounds feed": reverse("rounds_feed"),
+            "issue feed": reverse("issue_feed", args=[self.issue.slug]),
+            "sitemap": reverse("sitemap"),
+            "sitemap of claims": reverse("sitemap_section", args=["claims"]),
         }
 
 

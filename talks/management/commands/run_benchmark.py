@@ -1,0 +1,201 @@
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from sources.models import SourceArticle
+from talks.models import Claim, Issue, Participant, Round
+
+EXPORTS = ["rounds", "claims", "sources", "participants", "issues", "citations", "delegations"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def resident_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def worker_pids(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark the archive in the current database (built by generate_demo_data) "
+        "as make serve serves it. For each public page kind and each export: "
+        "p50 and p95 latency for a single client and the queries per request; "
+        "for exports also rows per second and the workers' peak memory above idle."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--requests", type=int, default=30, help="Requests per page kind.")
+        parser.add_argument("--skip-exports", action="store_true")
+
+    def handle(self, requests, skip_exports, **options):
+        if not Claim.objects.published().exists():
+            raise CommandError("No published claims: run generate_demo_data first.")
+        self.pages = self.sample_pages()
+        port = free_port()
+        server = self.start_server(port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            self.wait_for(base + "/healthz")
+            claims = Claim.objects.count()
+            self.stdout.write(
+                f"Database: {connection.vendor}; {claims:,} claims; {requests} requests a page kind."
+            )
+            self.stdout.write(f"{'page':<28}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
+            for name, urls in self.pages.items():
+                timings = [self.timed_get(base + urls[n % len(urls)]) for n in range(requests)]
+                self.stdout.write(
+                    f"{name:<28}{statistics.median(timings):>9.1f}{percentile(timings, 0.95):>9.1f}"
+                    f"{self.queries(urls[0]):>9}"
+                )
+            if not skip_exports:
+                self.stdout.write(f"\n{'export':<28}{'rows':>10}{'seconds':>9}{'rows/s':>10}{'peak MiB':>10}")
+                for name in EXPORTS:
+                    self.measure_export(base, name, server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    def sample_pages(self) -> dict[str, list[str]]:
+        def sample(queryset, count=10):
+            return (
+                list(queryset.order_by("?")[:count])
+                if connection.vendor != "sqlite"
+                else list(queryset[:count])
+            )
+
+        def middle_page(queryset):
+            return max(1, queryset.count() // 25 // 2)
+
+        issue = Issue.objects.published().filter(parent__isnull=True).first()
+        return {
+            "home": [reverse("home")],
+            "round list": [
+                reverse("round_list"),
+                reverse("round_list") + f"?page={middle_page(Round.objects.published())}",
+            ],
+            "round list, filtered": [
+                reverse("round_list") + "?country=Switzerland&status=held&ordering=-date"
+            ],
+            "round": [r.get_absolute_url() for r in sample(Round.objects.published())],
+            "issue list": [reverse("issue_list")],
+            "issue": [issue.get_absolute_url()] if issue else [reverse("issue_list")],
+            "participant list": [reverse("participant_list"), reverse("participant_list") + "?q=Person"],
+            "participant": [p.get_absolute_url() for p in sample(Participant.objects.published())],
+            "source list": [reverse("source_list"), reverse("source_list") + "?outlet=unknown"],
+            "source": [a.get_absolute_url() for a in sample(SourceArticle.objects.published())],
+            "claim list": [
+                reverse("claim_list"),
+                reverse("claim_list") + f"?page={middle_page(Claim.objects.published())}",
+            ],
+            "claim list, filtered": [
+                reverse("claim_list") + f"?issue={issue.slug}&kind=demand&ordering=-outlets"
+            ]
+            if issue
+            else [reverse("claim_list")],
+            "claim": [c.get_absolute_url() for c in sample(Claim.objects.published())],
+            "search": [
+                reverse("search") + "?q=" + word for word in ["Geneva", "sanctions", "Persona", "prisoners"]
+            ],
+        }
+
+    def start_server(self, port):
+        env = {
+            **os.environ,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_SECURE_COOKIES": "0",
+        }
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        command = [str(gunicorn), "config.wsgi:application", "--worker-class", "gthread", "--workers", "2"]
+        command += [
+            "--threads",
+            "8",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "300",
+            "--log-level",
+            "warning",
+        ]
+        return subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
+
+    def wait_for(self, url):
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise CommandError(f"The server did not answer at {url}")
+
+    def timed_get(self, url) -> float:
+        started = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=120) as response:
+            response.read()
+        return (time.perf_counter() - started) * 1000
+
+    def queries(self, path) -> int:
+        reset_queries()
+        with CaptureQueriesContext(connection) as captured:
+            Client(HTTP_HOST="127.0.0.1").get(path)
+        return len(captured)
+
+    def measure_export(self, base, name, master):
+        workers = worker_pids(master)
+        idle = {pid: resident_kib(pid) for pid in workers}
+        peak = dict(idle)
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                for pid in workers:
+                    peak[pid] = max(peak[pid], resident_kib(pid))
+                time.sleep(0.05)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        started = time.perf_counter()
+        rows = -1  # the header
+        with urllib.request.urlopen(f"{base}/{name}.csv", timeout=600) as response:
+            while chunk := response.read(1 << 20):
+                rows += chunk.count(b"\n")
+        seconds = time.perf_counter() - started
+        done.set()
+        watcher.join()
+        growth = max((peak[pid] - idle[pid] for pid in workers), default=0) / 1024
+        self.stdout.write(
+            f"{name + '.csv':<28}{rows:>10,}{seconds:>9.1f}{rows / seconds:>10,.0f}{growth:>10.1f}"
+        )
