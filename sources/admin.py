@@ -5,7 +5,7 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from sources.editing import ArchiveAdmin, ArchiveForm, PublishableAdmin
+from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import Outlet, SourceArticle
 from sources.urlnorm import normalize_url
 
@@ -91,14 +91,7 @@ class SourceArticleAdmin(PublishableAdmin):
     search_fields = ["key", "headline", "url", "author", "outlet__name", "notes"]
     autocomplete_fields = ["outlet"]
     date_hierarchy = "published_on"
-    readonly_fields = [
-        "key",
-        "created_at",
-        "updated_at",
-        "first_published_at",
-        "public_updated_at",
-        "withdrawn_at",
-    ]
+    readonly_fields = ["key", *RECORD_FIELDS]
     fieldsets = [
         (None, {"fields": ["headline", "outlet", "author", "language"]}),
         ("Publication", {"fields": ["publication_status", "withdrawal_reason"]}),
@@ -111,14 +104,7 @@ class SourceArticleAdmin(PublishableAdmin):
         (
             "Record",
             {
-                "fields": [
-                    "key",
-                    "created_at",
-                    "updated_at",
-                    "first_published_at",
-                    "public_updated_at",
-                    "withdrawn_at",
-                ],
+                "fields": ["key", *RECORD_FIELDS],
                 "classes": ["collapse"],
             },
         ),

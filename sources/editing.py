@@ -18,6 +18,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from sources.records import PublicationStatus
 
 EDITING_FIELDS = ["change_note", "loaded_version"]
+# Kept by the archive itself: shown to editors, never edited.
+RECORD_FIELDS = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
 
 
 def current_version(model, pk) -> str:

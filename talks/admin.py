@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from sources.admin import SourceArticleAdmin
-from sources.editing import ArchiveAdmin, ArchiveForm, PublishableAdmin
+from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import SourceArticle
 from talks.models import (
     Citation,
@@ -79,7 +79,7 @@ class RoundAdmin(PublishableAdmin):
     autocomplete_fields = ["track"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "start_date"
-    readonly_fields = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
+    readonly_fields = RECORD_FIELDS
     inlines = [DelegationInline]
     fieldsets = [
         (None, {"fields": ["title", "slug", "track", "sequence"]}),
@@ -90,13 +90,7 @@ class RoundAdmin(PublishableAdmin):
         (
             "Record",
             {
-                "fields": [
-                    "created_at",
-                    "updated_at",
-                    "first_published_at",
-                    "public_updated_at",
-                    "withdrawn_at",
-                ],
+                "fields": RECORD_FIELDS,
                 "classes": ["collapse"],
             },
         ),
@@ -135,7 +129,7 @@ class ParticipantAdmin(PublishableAdmin):
     search_fields = ["name", "aliases", "description"]
     autocomplete_fields = ["party"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
+    readonly_fields = RECORD_FIELDS
 
 
 @admin.register(Membership)
@@ -161,7 +155,7 @@ class IssueAdmin(PublishableAdmin):
     search_fields = ["name", "description"]
     autocomplete_fields = ["parent"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
+    readonly_fields = RECORD_FIELDS
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(claim_count=Count("claims"))
@@ -248,14 +242,7 @@ class ClaimAdmin(PublishableAdmin):
         "citations__quote",
     ]
     autocomplete_fields = ["round", "party", "speaker"]
-    readonly_fields = [
-        "key",
-        "created_at",
-        "updated_at",
-        "first_published_at",
-        "public_updated_at",
-        "withdrawn_at",
-    ]
+    readonly_fields = ["key", *RECORD_FIELDS]
     form = ClaimForm
     inlines = [CitationInline]
 
