@@ -109,3 +109,19 @@ def test_a_bad_setting_stops_start_up_with_a_message_naming_it():
     result = start_django(DJANGO_DEBUG="sometimes")
     assert result.returncode != 0
     assert "DJANGO_DEBUG='sometimes' is not a yes/no value" in result.stderr
+
+
+def test_manage_py_says_plainly_why_it_cannot_start():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_DEBUG": "0"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Parley cannot start: DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off."
+    )
+    assert "Traceback" not in result.stderr
