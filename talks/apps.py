@@ -11,3 +11,7 @@ class TalksConfig(AppConfig):
         from talks.changes import record_public_change
 
         post_create_historical_record.connect(record_public_change, dispatch_uid="parley_public_change")
+
+        from talks import tallies
+
+        tallies.connect()

@@ -10,7 +10,19 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 
 from sources.models import Outlet, SourceArticle
-from talks.models import Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
+from talks.models import (
+    Citation,
+    Claim,
+    ClaimIssue,
+    Delegation,
+    Issue,
+    Membership,
+    Participant,
+    Party,
+    Round,
+    Tally,
+    Track,
+)
 
 MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
 YES_NO = [("true", "yes"), ("false", "no")]
@@ -33,15 +45,23 @@ class TextFilter(django_filters.CharFilter):
             for field in self.fields:
                 condition |= Q(**{f"{field}__icontains": word})
             queryset = queryset.filter(condition)
-        return queryset.distinct()
+        return queryset  # every field searched is the record's own or a to-one relation's: no duplicates
 
 
 class SlugFilter(django_filters.ModelChoiceFilter):
-    """A record chosen by its slug (`?round=geneva-2026-february`), among public records only."""
+    """A record chosen by its slug (`?round=geneva-2026-february`), among public records only.
 
-    def __init__(self, *args, **kwargs):
+    `typed=True` asks for the slug in a text box instead of a drop-down: for rounds and people, whose
+    thousands of options would make every list page megabytes long. The slug is still checked.
+    """
+
+    def __init__(self, *args, typed=False, **kwargs):
         kwargs.setdefault("to_field_name", "slug")
-        kwargs.setdefault("distinct", True)
+        kwargs.setdefault("distinct", False)  # to-one relations; to-many ones filter with EXISTS
+        if typed:
+            kwargs.setdefault(
+                "widget", forms.TextInput(attrs={"placeholder": "slug, as in its page's address"})
+            )
         super().__init__(*args, **kwargs)
 
 
@@ -90,12 +110,12 @@ def public_outlets(request=None):
 
 def round_countries():
     countries = Round.objects.published().exclude(country="").values_list("country", flat=True)
-    return [(country, country) for country in sorted(set(countries))]
+    return [(country, country) for country in countries.order_by("country").distinct()]
 
 
 def article_languages():
-    languages = SourceArticle.objects.published().values_list("language", flat=True)
-    return [(language, language) for language in sorted(set(languages))]
+    languages = Tally.objects.filter(dimension="articles.language").values_list("value", flat=True)
+    return [(language, language) for language in sorted(languages)]
 
 
 def outlet_choices():
@@ -104,12 +124,12 @@ def outlet_choices():
 
 class ClaimFilter(django_filters.FilterSet):
     q = TextFilter("text", "speaker__name", "speaker__aliases")
-    round = SlugFilter(queryset=Round.objects.published())
+    round = SlugFilter(queryset=Round.objects.published(), typed=True)
     issue = SlugFilter(
         queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
     )
     party = SlugFilter(queryset=public_parties)
-    speaker = SlugFilter(queryset=Participant.objects.published())
+    speaker = SlugFilter(queryset=Participant.objects.published(), typed=True)
     kind = django_filters.ChoiceFilter(choices=Claim.Kind.choices)
     outlet = django_filters.ChoiceFilter(choices=outlet_choices, method="filter_outlet", label="Outlet")
     disputed = django_filters.ChoiceFilter(choices=YES_NO, method="filter_disputed", label="Disputed")
@@ -135,14 +155,17 @@ class ClaimFilter(django_filters.FilterSet):
         model = Claim
         fields = []
 
+    # To-many conditions as EXISTS, not joins: a join repeats a claim once per issue or citation, and
+    # removing the repeats with DISTINCT over 300,000 claims costs more than the filtering itself.
     def filter_issue(self, queryset, name, issue):
-        return queryset.filter(issues__in=published_issue_ids_beneath(issue)).distinct()
+        links = ClaimIssue.objects.filter(claim=OuterRef("pk"), issue__in=published_issue_ids_beneath(issue))
+        return queryset.filter(Exists(links))
 
     def filter_outlet(self, queryset, name, value):
-        published_citations = Q(citations__article__publication_status="published")
+        citations = Citation.objects.filter(claim=OuterRef("pk"), article__publication_status="published")
         if value == "unknown":
-            return queryset.filter(published_citations, citations__article__outlet__isnull=True).distinct()
-        return queryset.filter(published_citations, citations__article__outlet__slug=value).distinct()
+            return queryset.filter(Exists(citations.filter(article__outlet__isnull=True)))
+        return queryset.filter(Exists(citations.filter(article__outlet__slug=value)))
 
     def filter_disputed(self, queryset, name, value):
         return queryset.filter(disputed=(value == "true"))
@@ -155,7 +178,7 @@ class RoundFilter(django_filters.FilterSet):
             Exists(Round.objects.published().filter(track=OuterRef("pk")))
         )
     )
-    party = SlugFilter(queryset=public_parties, field_name="delegations__party")
+    party = SlugFilter(queryset=public_parties, method="filter_party")
     issue = SlugFilter(
         queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
     )
@@ -178,10 +201,16 @@ class RoundFilter(django_filters.FilterSet):
         model = Round
         fields = []
 
+    def filter_party(self, queryset, name, party):
+        return queryset.filter(Exists(Delegation.objects.filter(round=OuterRef("pk"), party=party)))
+
     def filter_issue(self, queryset, name, issue):
-        return queryset.filter(
-            claims__publication_status="published", claims__issues__in=published_issue_ids_beneath(issue)
-        ).distinct()
+        on_issue = ClaimIssue.objects.filter(
+            claim__round=OuterRef("pk"),
+            claim__publication_status="published",
+            issue__in=published_issue_ids_beneath(issue),
+        )
+        return queryset.filter(Exists(on_issue))
 
 
 class SourceFilter(django_filters.FilterSet):
@@ -189,7 +218,9 @@ class SourceFilter(django_filters.FilterSet):
     outlet = django_filters.ChoiceFilter(choices=outlet_choices, method="filter_outlet", label="Outlet")
     language = django_filters.ChoiceFilter(choices=article_languages)
     date = django_filters.DateFromToRangeFilter(field_name="published_on", label="Published (from, to)")
-    round = SlugFilter(queryset=Round.objects.published(), method="filter_round", label="Cited about round")
+    round = SlugFilter(
+        queryset=Round.objects.published(), method="filter_round", label="Cited about round", typed=True
+    )
     ordering = StableOrderingFilter(
         fields=(("published_on", "date"), ("headline", "headline")),
         field_labels={"published_on": "Date", "headline": "Headline"},
@@ -210,9 +241,10 @@ class SourceFilter(django_filters.FilterSet):
         return queryset.filter(outlet__slug=value)
 
     def filter_round(self, queryset, name, round_):
-        return queryset.filter(
-            citations__claim__publication_status="published", citations__claim__round=round_
-        ).distinct()
+        citing = Citation.objects.filter(
+            article=OuterRef("pk"), claim__publication_status="published", claim__round=round_
+        )
+        return queryset.filter(Exists(citing))
 
 
 class ParticipantFilter(django_filters.FilterSet):
@@ -221,7 +253,9 @@ class ParticipantFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(
         choices=Membership.Role.choices, method="filter_role", label="Seat held"
     )
-    round = SlugFilter(queryset=Round.objects.published(), method="filter_round", label="Seated at round")
+    round = SlugFilter(
+        queryset=Round.objects.published(), method="filter_round", label="Seated at round", typed=True
+    )
     ordering = StableOrderingFilter(fields=(("name", "name"),), field_labels={"name": "Name"})
 
     @staticmethod
@@ -234,12 +268,15 @@ class ParticipantFilter(django_filters.FilterSet):
         fields = []
 
     def filter_role(self, queryset, name, value):
-        return queryset.filter(
-            memberships__role=value, memberships__delegation__round__publication_status="published"
-        ).distinct()
+        seats = Membership.objects.filter(
+            participant=OuterRef("pk"), role=value, delegation__round__publication_status="published"
+        )
+        return queryset.filter(Exists(seats))
 
     def filter_round(self, queryset, name, round_):
-        return queryset.filter(memberships__delegation__round=round_).distinct()
+        return queryset.filter(
+            Exists(Membership.objects.filter(participant=OuterRef("pk"), delegation__round=round_))
+        )
 
 
 class IssueFilter(django_filters.FilterSet):

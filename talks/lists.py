@@ -1,18 +1,24 @@
 """The public lists: filtered, faceted, paginated, each reproducible from its URL."""
 
+from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.core.paginator import Paginator
+from django.db.models import Count, F, IntegerField, Model, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
 from django_filters.views import FilterView
 
-from sources.models import SourceArticle
+from sources.models import Outlet, SourceArticle
+from talks import tallies
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter
-from talks.models import Citation, Claim, Delegation, Membership, Participant, Round
+from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round
 
 PUBLISHED = "published"
+# A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
+# 500 outlets). Any other value is one filter away in the form.
+FACET_CHOICES = 12
 
 
 def changed_query(query: QueryDict, changes: dict) -> str:
@@ -40,6 +46,10 @@ class Facet:
     param: str
     label: str
     choices: list[FacetChoice]
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.choices) >= FACET_CHOICES
 
 
 @dataclass
@@ -74,9 +84,79 @@ def count_of_published_claims():
     return Coalesce(Subquery(citing, output_field=IntegerField()), Value(0))
 
 
-def grouped(queryset, *fields):
-    """(value, label, count) rows: how many records of the result share each value."""
-    return queryset.values_list(*fields).annotate(count=Count("pk", distinct=True)).order_by()
+def grouped(queryset, *fields, count=None):
+    """(value, label, count) rows for the most frequent values: how many records share each value."""
+    counted = count or Count("pk", distinct=True)
+    return queryset.values_list(*fields).annotate(count=counted).order_by("-count", *fields)[:FACET_CHOICES]
+
+
+@dataclass(frozen=True)
+class ScannedFacet:
+    """A facet a filtered list counts from its own rows, in the one query that also counts the list.
+
+    `field` is read for every matching record (through to-many relations too); `records` are the
+    public records its values name, for their slugs and labels; `labels` name a choice field's values.
+    """
+
+    param: str
+    label: str
+    field: str
+    records: object = None
+    label_field: str = "name"
+    labels: dict | None = None
+
+    def rows(self, counter: Counter) -> list[tuple]:
+        if self.records is None:
+            return [(value, value, n) for value, n in counter.most_common(FACET_CHOICES)]
+        # A few more candidates than shown, in case some name records readers cannot see.
+        candidates = [value for value, _ in counter.most_common(FACET_CHOICES * 4)]
+        public = self.records.filter(pk__in=candidates).values_list("pk", "slug", self.label_field)
+        return sorted(((slug, label, counter[pk]) for pk, slug, label in public), key=lambda row: -row[2])[
+            :FACET_CHOICES
+        ]
+
+
+def scan(queryset, facets: list[ScannedFacet]) -> tuple[int, dict[str, Counter]]:
+    """How many records match, and how many of them have each value of each facet: one query.
+
+    Fetches a few small columns per match (ids and choice values) and counts in Python: one pass
+    over the matches instead of one grouped query each for the count and every facet.
+    """
+    fields = list(dict.fromkeys(spec.field for spec in facets))
+    position = {field: index + 1 for index, field in enumerate(fields)}
+    seen = {spec.param: set() for spec in facets}
+    keys = set()
+    for row in queryset.order_by().values_list("pk", *fields).iterator(chunk_size=5000):
+        keys.add(row[0])
+        for spec in facets:
+            value = row[position[spec.field]]
+            if value is not None:
+                seen[spec.param].add((row[0], value))
+    counters = {}
+    for spec in facets:
+        counters[spec.param] = Counter(value for _, value in seen[spec.param])
+    return len(keys), counters
+
+
+class CountedPaginator(Paginator):
+    """Pages of a list without counting or computing more than the page.
+
+    Told its count (from the stored tallies) it does not count the whole list. And it finds a
+    page's rows by key first: skipping 75,000 rows to reach page 3,000 must not compute each skipped
+    row's evidence counts, only those of the 25 rows shown.
+    """
+
+    def __init__(self, *args, known_count=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if known_count is not None:
+            self.count = known_count  # fills the cached_property
+
+    def page(self, number):
+        page = super().page(number)
+        keys = list(page.object_list.values_list("pk", flat=True))
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=keys).order_by()}
+        page.object_list = [rows[key] for key in keys]
+        return page
 
 
 class PublicListView(FilterView):
@@ -98,6 +178,47 @@ class PublicListView(FilterView):
     def facets(self, result) -> list[Facet]:
         return []
 
+    # The count of the unfiltered list, from the stored tallies, or None to count the list itself.
+    stored_count = None
+
+    def is_unfiltered(self) -> bool:
+        """No filter narrows the list (ordering and page do not): its counts are the stored tallies."""
+        if not self.filterset.is_bound:
+            return True
+        form = self.filterset.form
+        return form.is_valid() and not any(
+            value not in (None, "", [], ())
+            and not (hasattr(value, "start") and not (value.start or value.stop))
+            for name, value in form.cleaned_data.items()
+            if name != "ordering"
+        )
+
+    def scanned_facets(self) -> list[ScannedFacet]:
+        """The facets of a filtered list, counted in one pass with the list (see `scan`)."""
+        return []
+
+    scan_counters = None
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        known = None
+        if self.stored_count and self.is_unfiltered():
+            known = tallies.total(self.stored_count)
+        elif not self.is_unfiltered() and self.scanned_facets():
+            known, self.scan_counters = scan(queryset, self.scanned_facets())
+        return CountedPaginator(queryset, per_page, known_count=known, **kwargs)
+
+    def facets_from_scan(self) -> list[Facet]:
+        return [
+            facet(
+                self.request.GET,
+                spec.param,
+                spec.label,
+                spec.rows(self.scan_counters[spec.param]),
+                spec.labels,
+            )
+            for spec in self.scanned_facets()
+        ]
+
     def active_filters(self) -> list[ActiveFilter]:
         form = self.filterset.form
         if not form.is_valid():
@@ -115,7 +236,10 @@ class PublicListView(FilterView):
                             ActiveFilter(label, end.isoformat(), {f"{name}_{suffix}": None, "page": None})
                         )
                 continue
-            shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
+            if isinstance(value, Model):  # a record chosen by slug: its name, without listing every record
+                shown = value
+            else:
+                shown = dict(field.choices).get(value, value) if hasattr(field, "choices") else value
             href = changed_query(self.request.GET, {name: None, "page": None})
             active.append(ActiveFilter(str(field.label), str(shown), href))
         return active
@@ -152,31 +276,40 @@ class ClaimListView(PublicListView):
     def base_queryset(self):
         return ClaimFilter.base_queryset().with_display_relations()
 
+    stored_count = "claims"
+
     def facets(self, result):
         query = self.request.GET
-        claims = Claim.objects.filter(pk__in=result.values("pk"))
+        if self.is_unfiltered():
+            return [
+                facet(
+                    query, "issue", "Issue", self.stored("claims.issue", Issue.objects.published(), "name")
+                ),
+                facet(query, "party", "Party", self.stored("claims.party", Party.objects.all(), "name")),
+                facet(
+                    query,
+                    "kind",
+                    "Kind",
+                    [(kind, kind, n) for kind, n in tallies.counts_by_value("claims.kind", FACET_CHOICES)],
+                    labels=dict(Claim.Kind.choices),
+                ),
+                facet(
+                    query, "round", "Round", self.stored("claims.round", Round.objects.published(), "title")
+                ),
+            ]
+        return self.facets_from_scan()
+
+    def scanned_facets(self):
         return [
-            facet(
-                query,
-                "issue",
-                "Issue",
-                grouped(claims.filter(issues__publication_status=PUBLISHED), "issues__slug", "issues__name"),
-            ),
-            facet(query, "party", "Party", grouped(claims, "party__slug", "party__name")),
-            facet(
-                query,
-                "kind",
-                "Kind",
-                grouped(claims, "kind", "kind"),
-                labels=dict(Claim.Kind.choices),
-            ),
-            facet(
-                query,
-                "round",
-                "Round",
-                grouped(claims.filter(round__publication_status=PUBLISHED), "round__slug", "round__title"),
-            ),
+            ScannedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published()),
+            ScannedFacet("party", "Party", "party_id", Party.objects.all()),
+            ScannedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
+            ScannedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
         ]
+
+    @staticmethod
+    def stored(dimension, records, label):
+        return tallies.counts_by_record(dimension, records, label, FACET_CHOICES)
 
 
 class RoundListView(PublicListView):
@@ -214,8 +347,11 @@ class RoundListView(PublicListView):
                 query,
                 "party",
                 "Party",
-                grouped(Delegation.objects.filter(round__in=rounds), "party__slug", "party__name").annotate(
-                    count=Count("round", distinct=True)
+                grouped(
+                    Delegation.objects.filter(round__in=rounds),
+                    "party__slug",
+                    "party__name",
+                    count=Count("round", distinct=True),
                 ),
             ),
         ]
@@ -237,16 +373,28 @@ class SourceListView(PublicListView):
             .order_by(F("published_on").desc(nulls_last=True), "headline", "pk")
         )
 
+    stored_count = "articles"
+
     def facets(self, result):
         query = self.request.GET
-        articles = SourceArticle.objects.filter(pk__in=result.values("pk"))
+        if self.is_unfiltered():
+            outlets = tallies.counts_by_record("articles.outlet", Outlet.objects.all(), "name", FACET_CHOICES)
+            outlets.append((None, None, tallies.count_for("articles.outlet", None)))
+            outlets = sorted(outlets, key=lambda row: -row[2])[:FACET_CHOICES]
+            languages = [
+                (language, language, n)
+                for language, n in tallies.counts_by_value("articles.language", FACET_CHOICES)
+            ]
+        else:
+            articles = SourceArticle.objects.filter(pk__in=result.values("pk"))
+            outlets = grouped(articles, "outlet__slug", "outlet__name")
+            languages = grouped(articles, "language", "language")
         outlets = [
-            (slug or "unknown", name or "Unknown outlet", count)
-            for slug, name, count in grouped(articles, "outlet__slug", "outlet__name")
+            (slug or "unknown", name or "Unknown outlet", count) for slug, name, count in outlets if count
         ]
         return [
             facet(query, "outlet", "Outlet", outlets),
-            facet(query, "language", "Language", grouped(articles, "language", "language")),
+            facet(query, "language", "Language", languages),
         ]
 
 
@@ -263,18 +411,14 @@ class ParticipantListView(PublicListView):
     def facets(self, result):
         query = self.request.GET
         people = Participant.objects.filter(pk__in=result.values("pk"))
-        seats = Membership.objects.published().filter(participant__in=people)
+        if self.is_unfiltered():
+            roles = [(role, role, n) for role, n in tallies.counts_by_value("people.role", FACET_CHOICES)]
+        else:
+            seats = Membership.objects.published().filter(participant__in=people)
+            roles = grouped(seats, "role", "role", count=Count("participant", distinct=True))
         return [
             facet(query, "party", "Party", grouped(people, "party__slug", "party__name")),
-            facet(
-                query,
-                "role",
-                "Seat held",
-                seats.values_list("role", "role")
-                .annotate(count=Count("participant", distinct=True))
-                .order_by(),
-                dict(Membership.Role.choices),
-            ),
+            facet(query, "role", "Seat held", roles, dict(Membership.Role.choices)),
         ]
 
 
@@ -287,11 +431,12 @@ class IssueListView(PublicListView):
     paginate_by = 100
 
     def base_queryset(self):
-        return (
-            IssueFilter.base_queryset()
-            .select_related("parent")
-            .annotate(
-                claim_count=Count("claims", filter=Q(claims__publication_status=PUBLISHED), distinct=True)
-            )
-            .order_by("name")
-        )
+        return IssueFilter.base_queryset().select_related("parent").order_by("name")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        issues = context["object_list"]
+        counts = tallies.counts_for_records("claims.issue", issues)
+        for issue in issues:
+            issue.claim_count = counts.get(issue.pk, 0)
+        return context

@@ -473,3 +473,18 @@ class PublicChange(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.record_type} “{self.record_label}”"
+
+
+class Tally(models.Model):
+    """A stored count of published records (talks/tallies.py keeps it current): what unfiltered lists,
+    their facets and the home page show, without counting hundreds of thousands of rows per request."""
+
+    dimension = models.CharField(max_length=40)  # "claims.party": published claims by party
+    value = models.CharField(max_length=100, blank=True)  # the party's id; "" for a total or no value
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dimension", "value"], name="talks_tally_unique")]
+
+    def __str__(self):
+        return f"{self.dimension}[{self.value}] = {self.count}"

@@ -1,7 +1,7 @@
 """Public pages for single records, the home page and the method page. Published records only."""
 
 from django.db import DatabaseError, connection
-from django.db.models import Count, F, Max, Prefetch, Q
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -10,10 +10,12 @@ from django.views.generic import ListView, TemplateView
 
 from sources.models import SourceArticle
 from sources.records import PublicationStatus
+from talks import tallies
 from talks.filters import published_issue_ids_beneath
 from talks.models import (
     Citation,
     Claim,
+    ClaimIssue,
     Delegation,
     Issue,
     Membership,
@@ -67,17 +69,15 @@ def home(request):
             latest_rounds[round_.track_id].append(round_)
     for track in tracks:
         track.public_rounds = list(reversed(latest_rounds.get(track.pk, [])))
-    issues = (
-        Issue.objects.published()
-        .filter(parent__isnull=True)
-        .annotate(claim_count=Count("claims", filter=Q(claims__publication_status=PUBLISHED), distinct=True))
-        .order_by("-claim_count", "name")
-    )
+    issues = list(Issue.objects.published().filter(parent__isnull=True))
+    claim_counts = tallies.counts_for_records("claims.issue", issues)
+    for issue in issues:
+        issue.claim_count = claim_counts.get(issue.pk, 0)
     context = {
         "counts": {
             "rounds": rounds.count(),
-            "claims": Claim.objects.published().count(),
-            "articles": SourceArticle.objects.published().count(),
+            "claims": tallies.total("claims"),
+            "articles": tallies.total("articles"),
             "participants": Participant.objects.published().count(),
             "issues": Issue.objects.published().count(),
         },
@@ -85,7 +85,7 @@ def home(request):
             tracks, key=lambda track: track.public_rounds[0].start_date or track.created_at.date()
         ),
         "latest_claims": Claim.objects.published().for_display().order_by("-created_at", "-id")[:8],
-        "issues": issues,
+        "issues": sorted(issues, key=lambda issue: (-issue.claim_count, issue.name)),
     }
     return render(request, "home.html", context)
 
@@ -149,17 +149,19 @@ def issue_detail(request, slug):
     issue, notice = public_record_or_notice(request, Issue.objects.select_related("parent"), slug=slug)
     if notice:
         return notice
-    on_issue = Claim.objects.published().filter(issues__in=published_issue_ids_beneath(issue))
+    # EXISTS per claim rather than a join: the query then starts from the few claims it needs (the
+    # latest, or those of 20 rounds) instead of from every claim on the issue.
+    issue_ids = published_issue_ids_beneath(issue)
+    links = ClaimIssue.objects.filter(claim=OuterRef("pk"), issue__in=issue_ids)
+    on_issue = Claim.objects.published().filter(Exists(links))
     # The table follows the issue through its most recent rounds; the full record is a filtered list.
     recent_rounds = list(
         Round.objects.published()
-        .filter(pk__in=on_issue.values("round"))
+        .filter(Exists(on_issue.filter(round=OuterRef("pk"))))
         .order_by(F("start_date").desc(nulls_last=True), "-pk")[:ROUNDS_IN_ISSUE_TABLE]
     )
-    in_table = on_issue.filter(round__in=recent_rounds).distinct().for_display().order_by("id")
-    without_round = (
-        on_issue.filter(round__isnull=True).distinct().for_display().order_by("-id")[:ROUNDS_IN_ISSUE_TABLE]
-    )
+    in_table = on_issue.filter(round__in=[round_.pk for round_ in recent_rounds]).for_display().order_by("id")
+    without_round = on_issue.filter(round__isnull=True).for_display().order_by("-id")[:ROUNDS_IN_ISSUE_TABLE]
     table_claims = [*in_table, *without_round]
     parties = sorted({claim.party for claim in table_claims}, key=by_name_unknown_last)
     cells = {}
@@ -173,8 +175,10 @@ def issue_detail(request, slug):
         "sub_issues": issue.children.published().order_by("name"),
         "parties": parties,
         "table": table,
-        "claims": on_issue.distinct().for_display().order_by("-id")[:LATEST_CLAIMS],
-        "claim_count": on_issue.distinct().count(),
+        "claims": on_issue.for_display().order_by("-id")[:LATEST_CLAIMS],
+        "claim_count": Claim.objects.published()
+        .filter(pk__in=ClaimIssue.objects.filter(issue__in=issue_ids).values("claim"))
+        .count(),
     }
     return render(request, "talks/issue_detail.html", context)
 

@@ -21,6 +21,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from talks import tallies
 from talks.dataset.tables import DATE, INTEGER, TABLES, TABLES_BY_FILE, Column, Table
 
 PACKAGE_DESCRIPTOR = "datapackage.json"
@@ -393,7 +394,8 @@ def import_package(path: Path, dry_run: bool = False) -> ImportResult:
         return result
 
     try:
-        with transaction.atomic():
+        # Counts are refreshed once at the end, not after each of possibly thousands of rows.
+        with transaction.atomic(), tallies.deferred():
             for table in TABLES:
                 if table.name not in parsed:
                     continue

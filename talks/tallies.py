@@ -1,0 +1,258 @@
+"""Counts of published records kept up to date as records change, so that no page counts the archive.
+
+An unfiltered list shows how many records there are and, in its facets, how they divide by issue,
+party, kind, round, outlet or language. At full size (300,000 claims) counting that live costs
+seconds per request, so each of those counts is a `Tally` row, written when a record changes in the
+same transaction as the change: readers never see a count that disagrees with the records.
+
+A save refreshes only the values it touched (the old and new party of a claim, say), each by one
+indexed count, so editing stays fast. Code that writes around model signals (bulk loads) refreshes
+everything afterwards with `refresh_all()`; `manage.py refresh_tallies --check` compares the stored
+counts with a fresh count.
+"""
+
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Cast
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+
+from sources.models import SourceArticle
+from talks.models import Claim, ClaimIssue, Delegation, Membership, Participant, Round, Tally
+
+NO_VALUE = ""  # the value stored for records without one (an article of unknown outlet)
+_deferred = contextvars.ContextVar("tallies_deferred", default=False)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One kind of count: published `model` records, grouped by `field` (or in total when None)."""
+
+    name: str
+    model: type
+    field: str | None = None
+    counted: str = "pk"  # what is counted, once each
+
+    def rows(self):
+        if self.model is ClaimIssue:
+            return ClaimIssue.objects.filter(claim__publication_status="published")
+        if self.model is Membership:
+            return Membership.objects.published()
+        return self.model.objects.published()
+
+    def counts(self, values=None) -> dict[str, int]:
+        rows = self.rows()
+        if self.field is None:
+            return {NO_VALUE: rows.count()}
+        if values is not None:
+            present = [value for value in values if value is not None]
+            rows = rows.filter(**{f"{self.field}__in": present}) | (
+                rows.filter(**{f"{self.field}__isnull": True}) if None in values else rows.none()
+            )
+        grouped = rows.order_by().values_list(self.field).annotate(n=Count(self.counted, distinct=True))
+        return {as_value(value): n for value, n in grouped}
+
+    def refresh(self, values=None) -> None:
+        """Recount this dimension: all of it, or only the given values."""
+        stored = Tally.objects.filter(dimension=self.name)
+        if values is not None and self.field is not None:
+            stored = stored.filter(value__in={as_value(value) for value in values})
+        with transaction.atomic():
+            stored.delete()
+            Tally.objects.bulk_create(
+                Tally(dimension=self.name, value=value, count=count)
+                for value, count in self.counts(values).items()
+                if count
+            )
+
+
+def as_value(value) -> str:
+    return NO_VALUE if value is None else str(value)
+
+
+DIMENSIONS = {
+    dimension.name: dimension
+    for dimension in [
+        Dimension("claims", Claim),
+        Dimension("claims.party", Claim, "party_id"),
+        Dimension("claims.kind", Claim, "kind"),
+        Dimension("claims.round", Claim, "round_id"),
+        Dimension("claims.issue", ClaimIssue, "issue_id", counted="claim"),
+        Dimension("articles", SourceArticle),
+        Dimension("articles.outlet", SourceArticle, "outlet_id"),
+        Dimension("articles.language", SourceArticle, "language"),
+        Dimension("people.role", Membership, "role", counted="participant"),
+    ]
+}
+
+
+def refresh_all() -> None:
+    with transaction.atomic():
+        for dimension in DIMENSIONS.values():
+            dimension.refresh()
+
+
+def stale_dimensions() -> list[str]:
+    """The dimensions whose stored counts differ from a fresh count."""
+    stale = []
+    for dimension in DIMENSIONS.values():
+        stored = dict(Tally.objects.filter(dimension=dimension.name).values_list("value", "count"))
+        fresh = {value: count for value, count in dimension.counts().items() if count}
+        if stored != fresh:
+            stale.append(dimension.name)
+    return stale
+
+
+@contextmanager
+def deferred():
+    """Skip per-record refreshes inside the block and recount everything once at its end."""
+    token = _deferred.set(True)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    refresh_all()
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+def total(name: str) -> int:
+    return Tally.objects.filter(dimension=name, value=NO_VALUE).values_list("count", flat=True).first() or 0
+
+
+def counts_by_value(name: str, limit: int) -> list[tuple[str, int]]:
+    """(value, count) of a dimension grouped by a choice field, most frequent first."""
+    rows = Tally.objects.filter(dimension=name).order_by("-count", "value")
+    return list(rows.values_list("value", "count")[:limit])
+
+
+def counts_by_record(name: str, records, label: str, limit: int) -> list[tuple[str, str, int]]:
+    """(slug, label, count) for the public `records` a dimension counts by, most frequent first."""
+    record = records.filter(pk=OuterRef("record"))
+    rows = (
+        Tally.objects.filter(dimension=name)
+        .exclude(value=NO_VALUE)
+        .annotate(record=Cast("value", IntegerField()))
+        .filter(Exists(record))
+        .annotate(slug=Subquery(record.values("slug")), label=Subquery(record.values(label)))
+        .order_by("-count", "value")
+    )
+    return list(rows.values_list("slug", "label", "count")[:limit])
+
+
+def count_for(name: str, value) -> int:
+    stored = Tally.objects.filter(dimension=name, value=as_value(value)).values_list("count", flat=True)
+    return stored.first() or 0
+
+
+def counts_for_records(name: str, records) -> dict[int, int]:
+    """{pk: count} for the given records."""
+    rows = Tally.objects.filter(dimension=name, value__in=[str(record.pk) for record in records])
+    return {int(value): count for value, count in rows.values_list("value", "count")}
+
+
+# --- Keeping them current ----------------------------------------------------------------------
+
+# The fields of each counted model that the tallies group by, and the dimensions they feed.
+WATCHED = {
+    Claim: {"claims": None, "claims.party": "party_id", "claims.kind": "kind", "claims.round": "round_id"},
+    SourceArticle: {"articles": None, "articles.outlet": "outlet_id", "articles.language": "language"},
+}
+
+
+def remember_previous(sender, instance, **kwargs):
+    if _deferred.get() or sender not in WATCHED:
+        return
+    fields = ["publication_status", *(field for field in WATCHED[sender].values() if field)]
+    instance._tally_previous = (
+        sender.objects.filter(pk=instance.pk).values(*fields).first() if instance.pk else None
+    )
+
+
+def recount_record(sender, instance, **kwargs):
+    if _deferred.get() or sender not in WATCHED:
+        return
+    deleted = "created" not in kwargs  # post_delete sends no `created`
+    previous = None if deleted else getattr(instance, "_tally_previous", None)
+    fields = ["publication_status", *(field for field in WATCHED[sender].values() if field)]
+    current = {field: getattr(instance, field) for field in fields}
+    if previous == current:
+        return  # an edit of text or dates: no count changes
+    for name, field in WATCHED[sender].items():
+        values = None if field is None else {current[field], *([previous[field]] if previous else [])}
+        DIMENSIONS[name].refresh(values)
+    if sender is Claim and (
+        previous is None or previous["publication_status"] != current["publication_status"]
+    ):
+        issue_ids = getattr(instance, "_tally_issue_ids", None)
+        if issue_ids is None:
+            issue_ids = set(ClaimIssue.objects.filter(claim=instance).values_list("issue_id", flat=True))
+        DIMENSIONS["claims.issue"].refresh(issue_ids)
+    instance._tally_previous = current  # a second save of the same object compares with this one
+
+
+def remember_claim_issues(sender, instance, **kwargs):
+    """Before a claim is deleted: its issue links go first, while the claim still counts."""
+    if not _deferred.get():
+        instance._tally_issue_ids = set(instance.issue_links.values_list("issue_id", flat=True))
+
+
+def recount_issue_link(sender, instance, **kwargs):
+    if not _deferred.get():
+        DIMENSIONS["claims.issue"].refresh({instance.issue_id})
+
+
+def recount_claim_issues(sender, instance, action, reverse, pk_set, **kwargs):
+    """A claim's issues changed through the relation (the admin's form saves them this way).
+
+    From a claim (`reverse` False) `pk_set` holds issues; from an issue, claims of that one issue.
+    """
+    if _deferred.get():
+        return
+    if reverse:
+        if action in ("post_add", "post_remove", "post_clear"):
+            DIMENSIONS["claims.issue"].refresh({instance.pk})
+    elif action == "pre_clear":
+        instance._tally_cleared = set(instance.issue_links.values_list("issue_id", flat=True))
+    elif action == "post_clear":
+        DIMENSIONS["claims.issue"].refresh(getattr(instance, "_tally_cleared", set()))
+    elif action in ("post_add", "post_remove"):
+        DIMENSIONS["claims.issue"].refresh(set(pk_set or ()))
+
+
+def recount_seats(sender, instance, **kwargs):
+    """Who held which seat depends on seats, delegations, and rounds' and people's publication."""
+    if _deferred.get():
+        return
+    if sender in (Round, Participant) and "created" in kwargs:
+        previous = getattr(instance, "_tally_status", None)
+        if previous == instance.publication_status:
+            return
+    DIMENSIONS["people.role"].refresh()
+
+
+def remember_status(sender, instance, **kwargs):
+    if not _deferred.get() and instance.pk:
+        instance._tally_status = (
+            sender.objects.filter(pk=instance.pk).values_list("publication_status", flat=True).first()
+        )
+
+
+def connect() -> None:
+    for model in WATCHED:
+        pre_save.connect(remember_previous, sender=model, dispatch_uid=f"tally_pre_{model.__name__}")
+        post_save.connect(recount_record, sender=model, dispatch_uid=f"tally_save_{model.__name__}")
+        post_delete.connect(recount_record, sender=model, dispatch_uid=f"tally_delete_{model.__name__}")
+    pre_delete.connect(remember_claim_issues, sender=Claim, dispatch_uid="tally_claim_issues")
+    for signal in (post_save, post_delete):
+        signal.connect(recount_issue_link, sender=ClaimIssue, dispatch_uid=f"tally_link_{signal}")
+    m2m_changed.connect(recount_claim_issues, sender=ClaimIssue, dispatch_uid="tally_m2m_issues")
+    for model in (Round, Participant):
+        pre_save.connect(remember_status, sender=model, dispatch_uid=f"tally_status_{model.__name__}")
+    for model in (Membership, Delegation, Round, Participant):
+        post_save.connect(recount_seats, sender=model, dispatch_uid=f"tally_seats_save_{model.__name__}")
+        post_delete.connect(recount_seats, sender=model, dispatch_uid=f"tally_seats_del_{model.__name__}")

@@ -1,0 +1,133 @@
+"""The stored counts that lists, facets and the home page show always agree with the records."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from talks import tallies
+from talks.lists import FACET_CHOICES
+from talks.models import Claim, Tally
+from tests.builders import (
+    PUBLISHED,
+    make_article,
+    make_delegation,
+    make_issue,
+    make_membership,
+    make_outlet,
+    make_participant,
+    make_party,
+    make_public_claim,
+    make_round,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_counts_current():
+    assert tallies.stale_dimensions() == []
+
+
+def test_every_kind_of_edit_keeps_the_stored_counts_equal_to_a_fresh_count():
+    claim = make_public_claim()
+    assert_counts_current()
+    assert tallies.total("claims") == 1
+
+    claim.party = make_party()
+    claim.kind = "demand"
+    claim.round = make_round(publication_status=PUBLISHED)
+    claim.save()
+    assert_counts_current()
+
+    second_issue = make_issue(publication_status=PUBLISHED)
+    claim.issues.add(second_issue)
+    assert_counts_current()
+    claim.issues.remove(second_issue)
+    assert_counts_current()
+    second_issue.claims.add(claim)  # from the issue's side
+    assert_counts_current()
+    claim.issues.clear()
+    assert_counts_current()
+    claim.issues.set([second_issue])
+    assert_counts_current()
+
+    claim.publication_status = "withdrawn"
+    claim.withdrawal_reason = "A test."
+    claim.save()
+    assert_counts_current()
+    assert tallies.total("claims") == 0
+
+    article = make_article(outlet=make_outlet(), language="ru", publication_status=PUBLISHED)
+    article.outlet = None
+    article.language = "uk"
+    article.save()
+    assert_counts_current()
+    article.delete()
+    assert_counts_current()
+
+    seat = make_membership(
+        delegation=make_delegation(round=make_round(publication_status=PUBLISHED)),
+        participant=make_participant(publication_status=PUBLISHED),
+    )
+    assert_counts_current()
+    seat.delegation.round.publication_status = "draft"
+    seat.delegation.round.save()
+    assert_counts_current()
+
+    Claim.objects.get(pk=claim.pk).delete()
+    assert_counts_current()
+
+
+def test_deleting_a_published_claim_lowers_the_counts_of_its_issues():
+    issue = make_issue(publication_status=PUBLISHED)
+    claim = make_public_claim(issue=issue)
+    assert tallies.count_for("claims.issue", issue.pk) == 1
+    claim.delete()
+    assert tallies.count_for("claims.issue", issue.pk) == 0
+    assert_counts_current()
+
+
+def test_the_seed_import_leaves_counts_current(seeded):
+    assert_counts_current()
+    assert tallies.total("claims") == Claim.objects.published().count() > 0
+
+
+def test_refresh_tallies_check_fails_on_stale_counts_and_a_refresh_repairs_them():
+    make_public_claim()
+    Tally.objects.filter(dimension="claims").update(count=99)
+    with pytest.raises(CommandError, match="Stale counts: claims"):
+        call_command("refresh_tallies", "--check")
+    call_command("refresh_tallies")
+    call_command("refresh_tallies", "--check")
+    assert tallies.total("claims") == 1
+
+
+def test_the_unfiltered_list_shows_the_same_counts_as_filtering_would(client):
+    party = make_party(name="Ukraine")
+    for _ in range(3):
+        make_public_claim(party=party)
+    make_public_claim()
+    unfiltered = client.get(reverse("claim_list")).content.decode()
+    assert re.search(r"<strong>4</strong>", unfiltered)
+    assert re.search(rf'href="\?party={party.slug}">Ukraine</a> <span class="count">3</span>', unfiltered)
+    filtered = client.get(reverse("claim_list") + f"?party={party.slug}").content.decode()
+    assert re.search(r"<strong>3</strong>", filtered)
+
+
+def test_a_facet_lists_only_the_most_frequent_values_and_says_so(client):
+    for _ in range(FACET_CHOICES + 3):
+        make_public_claim()
+    html = client.get(reverse("claim_list")).content.decode()
+    party_facet = html.split('id="facet-party"')[1].split("</section>")[0]
+    assert party_facet.count("<li>") == FACET_CHOICES
+    assert f"The {FACET_CHOICES} most frequent" in party_facet
+
+
+def test_a_deep_page_shows_the_rows_that_belong_there(client):
+    claims = [make_public_claim(text=f"Claim number {n:02}") for n in range(30)]
+    html = client.get(reverse("claim_list") + "?ordering=added&page=2").content.decode()
+    shown = re.findall(r"Claim number (\d\d)", html)
+    assert shown == [f"{n:02}" for n in range(25, 30)]
+    assert len(claims) == 30
