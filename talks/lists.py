@@ -283,18 +283,33 @@ class ClaimListView(PublicListView):
         if self.is_unfiltered():
             return [
                 facet(
-                    query, "issue", "Issue", self.stored("claims.issue", Issue.objects.published(), "name")
+                    query,
+                    "issue",
+                    "Issue",
+                    tallies.counts_by_record(
+                        "claims.issue", Issue.objects.published(), "name", FACET_CHOICES
+                    ),
                 ),
-                facet(query, "party", "Party", self.stored("claims.party", Party.objects.all(), "name")),
+                facet(
+                    query,
+                    "party",
+                    "Party",
+                    tallies.counts_by_record("claims.party", Party.objects.all(), "name", FACET_CHOICES),
+                ),
                 facet(
                     query,
                     "kind",
                     "Kind",
-                    [(kind, kind, n) for kind, n in tallies.counts_by_value("claims.kind", FACET_CHOICES)],
+                    tallies.counts_by_value("claims.kind", FACET_CHOICES),
                     labels=dict(Claim.Kind.choices),
                 ),
                 facet(
-                    query, "round", "Round", self.stored("claims.round", Round.objects.published(), "title")
+                    query,
+                    "round",
+                    "Round",
+                    tallies.counts_by_record(
+                        "claims.round", Round.objects.published(), "title", FACET_CHOICES
+                    ),
                 ),
             ]
         return self.facets_from_scan()
@@ -306,10 +321,6 @@ class ClaimListView(PublicListView):
             ScannedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
             ScannedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
         ]
-
-    @staticmethod
-    def stored(dimension, records, label):
-        return tallies.counts_by_record(dimension, records, label, FACET_CHOICES)
 
 
 class RoundListView(PublicListView):
@@ -381,10 +392,7 @@ class SourceListView(PublicListView):
             outlets = tallies.counts_by_record("articles.outlet", Outlet.objects.all(), "name", FACET_CHOICES)
             outlets.append((None, None, tallies.count_for("articles.outlet", None)))
             outlets = sorted(outlets, key=lambda row: -row[2])[:FACET_CHOICES]
-            languages = [
-                (language, language, n)
-                for language, n in tallies.counts_by_value("articles.language", FACET_CHOICES)
-            ]
+            languages = tallies.counts_by_value("articles.language", FACET_CHOICES)
         else:
             articles = SourceArticle.objects.filter(pk__in=result.values("pk"))
             outlets = grouped(articles, "outlet__slug", "outlet__name")
@@ -412,7 +420,7 @@ class ParticipantListView(PublicListView):
         query = self.request.GET
         people = Participant.objects.filter(pk__in=result.values("pk"))
         if self.is_unfiltered():
-            roles = [(role, role, n) for role, n in tallies.counts_by_value("people.role", FACET_CHOICES)]
+            roles = tallies.counts_by_value("people.role", FACET_CHOICES)
         else:
             seats = Membership.objects.published().filter(participant__in=people)
             roles = grouped(seats, "role", "role", count=Count("participant", distinct=True))

@@ -12,11 +12,12 @@ counts with a fresh count.
 """
 
 import contextvars
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
@@ -29,19 +30,12 @@ _deferred = contextvars.ContextVar("tallies_deferred", default=False)
 
 @dataclass(frozen=True)
 class Dimension:
-    """One kind of count: published `model` records, grouped by `field` (or in total when None)."""
+    """One kind of count: the public `rows`, grouped by `field` (or in total when None)."""
 
     name: str
-    model: type
+    rows: Callable[[], QuerySet]
     field: str | None = None
     counted: str = "pk"  # what is counted, once each
-
-    def rows(self):
-        if self.model is ClaimIssue:
-            return ClaimIssue.objects.filter(claim__publication_status="published")
-        if self.model is Membership:
-            return Membership.objects.published()
-        return self.model.objects.published()
 
     def counts(self, values=None) -> dict[str, int]:
         rows = self.rows()
@@ -76,15 +70,20 @@ def as_value(value) -> str:
 DIMENSIONS = {
     dimension.name: dimension
     for dimension in [
-        Dimension("claims", Claim),
-        Dimension("claims.party", Claim, "party_id"),
-        Dimension("claims.kind", Claim, "kind"),
-        Dimension("claims.round", Claim, "round_id"),
-        Dimension("claims.issue", ClaimIssue, "issue_id", counted="claim"),
-        Dimension("articles", SourceArticle),
-        Dimension("articles.outlet", SourceArticle, "outlet_id"),
-        Dimension("articles.language", SourceArticle, "language"),
-        Dimension("people.role", Membership, "role", counted="participant"),
+        Dimension("claims", Claim.objects.published),
+        Dimension("claims.party", Claim.objects.published, "party_id"),
+        Dimension("claims.kind", Claim.objects.published, "kind"),
+        Dimension("claims.round", Claim.objects.published, "round_id"),
+        Dimension(
+            "claims.issue",
+            lambda: ClaimIssue.objects.filter(claim__publication_status="published"),
+            "issue_id",
+            counted="claim",
+        ),
+        Dimension("articles", SourceArticle.objects.published),
+        Dimension("articles.outlet", SourceArticle.objects.published, "outlet_id"),
+        Dimension("articles.language", SourceArticle.objects.published, "language"),
+        Dimension("people.role", Membership.objects.published, "role", counted="participant"),
     ]
 }
 
@@ -124,10 +123,11 @@ def total(name: str) -> int:
     return Tally.objects.filter(dimension=name, value=NO_VALUE).values_list("count", flat=True).first() or 0
 
 
-def counts_by_value(name: str, limit: int) -> list[tuple[str, int]]:
-    """(value, count) of a dimension grouped by a choice field, most frequent first."""
+def counts_by_value(name: str, limit: int) -> list[tuple[str, str, int]]:
+    """(value, value, count) of a dimension grouped by a choice field, most frequent first: the
+    value stands as its own label until a facet names it."""
     rows = Tally.objects.filter(dimension=name).order_by("-count", "value")
-    return list(rows.values_list("value", "count")[:limit])
+    return [(value, value, count) for value, count in rows.values_list("value", "count")[:limit]]
 
 
 def counts_by_record(name: str, records, label: str, limit: int) -> list[tuple[str, str, int]]:
