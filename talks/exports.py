@@ -8,16 +8,22 @@ module only chooses the rows and writes them in a format.
 import csv
 import datetime
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 
+from django.db import connections
+from django.db.models import Case, CharField, F, Func, Value, When
+from django.db.models.functions import Cast, Concat, NullIf, Ord
+from django.db.models.lookups import In
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from talks.dataset.export import cell, typed_rows
-from talks.dataset.tables import EXPORTS_BY_NAME, STRING, Column, Export
-from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter
+from sources.records import PublicationStatus
+from talks.dataset.export import cell, reference_status_path, related_values, typed_rows
+from talks.dataset.tables import BOOLEAN, DATE, EXPORTS_BY_NAME, STRING, Column, Export
+from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
 from talks.models import Citation, Membership
 
 FILTERS = {
@@ -28,22 +34,26 @@ FILTERS = {
     "issues": IssueFilter,
 }
 ROWS_PER_CHUNK = 1000
+CHUNK_BYTES = 256 * 1024
+LINE_END = "\r\n"  # RFC 4180
 # OWASP's list of characters a spreadsheet may read as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def rows_for(export: Export, filtered):
-    """The records of a download, given the filtered records of its list."""
+def rows_for(export: Export, filtered, narrowed: bool = True):
+    """The records of a download, given the filtered records of its list.
+
+    Unless the filters leave some records out, the rows are simply all public ones: the database
+    then reads them in order without first listing every public claim or round to filter by.
+    """
     if export.name == "citations":
-        return Citation.objects.published().filter(claim__in=filtered.values("pk")).order_by("claim_id", "id")
+        citations = Citation.objects.published().order_by("claim_id", "id")
+        return citations.filter(claim__in=filtered.values("pk")) if narrowed else citations
     if export.name == "delegations":
-        return (
-            Membership.objects.published()
-            .filter(delegation__round__in=filtered.values("pk"))
-            .order_by(
-                "delegation__round__start_date", "delegation__round_id", "delegation__party__name", "id"
-            )
+        seats = Membership.objects.published().order_by(
+            "delegation__round__start_date", "delegation__round_id", "delegation__party__name", "id"
         )
+        return seats.filter(delegation__round__in=filtered.values("pk")) if narrowed else seats
     return filtered
 
 
@@ -54,22 +64,134 @@ def neutralised(column: Column, text: str) -> str:
     return text
 
 
-def csv_chunks(columns: tuple[Column, ...], rows: Iterable[list], byte_order_mark: bool) -> Iterator[str]:
-    """The CSV text in chunks of rows, so a large download never sits whole in memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    if byte_order_mark:
-        buffer.write("\ufeff")
-    writer.writerow([column.name for column in columns])
-    for count, row in enumerate(rows, 1):
-        writer.writerow(
-            [neutralised(column, cell(column, value)) for column, value in zip(columns, row, strict=True)]
+class IsoDateText(Func):
+    """A date as CSV text, YYYY-MM-DD, computed by the database (see `cell_in_database`)."""
+
+    output_field = CharField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite stores that very text: the cast only keeps the driver from parsing it into a date.
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS text)", **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="to_char(%(expressions)s, 'YYYY-MM-DD')", **extra_context
         )
-        if count % ROWS_PER_CHUNK == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+
+
+def finished_in_python(column: Column) -> bool:
+    """Lists (issues, aliases) are gathered and joined in Python; every other cell comes ready from SQL."""
+    return bool(column.many_to_many or column.multiline_list)
+
+
+def cell_in_database(column: Column):
+    """A column's CSV cell as the database computes it: the text `cell()` makes of its typed value,
+    formula-safe, or NULL for an empty cell. Rows then need no Python step per cell, which is what
+    lets the 600,000-row citations download stream at full speed.
+    """
+    path, text = column.orm_path, CharField()
+    if column.type == BOOLEAN:
+        value = Case(When(**{path: True}, then=Value("true")), default=Value("false"), output_field=text)
+    elif column.type == DATE:
+        value = IsoDateText(path)
+    elif column.type == STRING and not column.choices:  # a choice is a fixed word, never a formula
+        formula_like = In(Ord(path), [ord(start) for start in FORMULA_STARTS])  # integers compare fastest
+        neutralised = Concat(Value("'"), path, output_field=text)
+        value = NullIf(
+            Case(When(formula_like, then=neutralised), default=F(path), output_field=text), Value("")
+        )
+    elif column.type == STRING:
+        value = NullIf(F(path), Value(""), output_field=text)
+    else:
+        value = Cast(path, text)  # a number, written as its digits
+    status_path = reference_status_path(column)
+    if status_path:  # readers must not learn that a draft exists
+        published = When(**{status_path: PublicationStatus.PUBLISHED}, then=value)
+        value = Case(published, default=Value(None), output_field=text)
+    return value
+
+
+def written_csv(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PER_CHUNK) -> Iterator[str]:
+    """CSV rows in chunks, written by Python's CSV writer from cells the database computed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=LINE_END)
+    for batch in csv_batches(columns, queryset, batch_size):
+        writer.writerows(batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
+    """CSV rows in chunks, written by PostgreSQL itself (`COPY ... TO STDOUT`), several times faster
+    than fetching rows into Python. Same bytes as `written_csv`: PostgreSQL quotes exactly the values
+    Python's writer quotes (those holding a comma, a quote or a line break; empty cells are NULL, which
+    it leaves unquoted), and each row arrives as one message, whose line end becomes CRLF here.
+    """
+    cells = queryset.values_list(*(cell_in_database(column) for column in columns))
+    sql, params = cells.query.sql_with_params()
+    # Django's cursor wraps psycopg's, which binds the parameters into the COPY statement.
+    with (
+        connections[queryset.db].cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy,
+    ):
+        chunk = bytearray()
+        for row in copy:
+            chunk += row[:-1]
+            chunk += b"\r\n"
+            if len(chunk) >= CHUNK_BYTES:
+                yield bytes(chunk)
+                chunk.clear()
+        yield bytes(chunk)
+
+
+def csv_batches(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PER_CHUNK) -> Iterator[list]:
+    """The download's rows as lists of CSV cells, a batch at a time."""
+    cells = [
+        F(column.orm_path) if column.multiline_list else cell_in_database(column)
+        for column in columns
+        if not column.many_to_many
+    ]
+    if not any(finished_in_python(column) for column in columns):
+        rows = queryset.values_list(*cells).iterator(chunk_size=batch_size)
+        while batch := list(itertools.islice(rows, batch_size)):
+            yield batch
+        return
+    rows = queryset.values_list("pk", *cells).iterator(chunk_size=batch_size)
+    while batch := list(itertools.islice(rows, batch_size)):
+        related = {
+            column.name: related_values(queryset.model, column, [row[0] for row in batch], everything=False)
+            for column in columns
+            if column.many_to_many
+        }
+        finished = []
+        for row in batch:
+            from_database = iter(row[1:])
+            cells_of_row = []
+            for column in columns:
+                if column.many_to_many:
+                    text = cell(column, related[column.name].get(row[0], []))
+                    cells_of_row.append(neutralised(column, text))
+                elif column.multiline_list:
+                    value = next(from_database)
+                    items = [line.strip() for line in (value or "").splitlines() if line.strip()]
+                    cells_of_row.append(neutralised(column, cell(column, items)))
+                else:
+                    cells_of_row.append(next(from_database))
+            finished.append(cells_of_row)
+        yield finished
+
+
+def csv_chunks(columns: tuple[Column, ...], queryset, byte_order_mark: bool) -> Iterator[str | bytes]:
+    """The CSV text in chunks of rows, so a large download never sits whole in memory."""
+    header = io.StringIO()
+    csv.writer(header, lineterminator=LINE_END).writerow([column.name for column in columns])
+    yield ("\ufeff" if byte_order_mark else "") + header.getvalue()
+    postgresql = connections[queryset.db].vendor == "postgresql"
+    if postgresql and not any(finished_in_python(column) for column in columns):
+        yield from copied_csv(columns, queryset)
+    else:
+        yield from written_csv(columns, queryset)
 
 
 def json_value(value):
@@ -107,12 +229,13 @@ def download(request, name, fmt):
         return HttpResponseBadRequest(
             invalid_filters_message(filterset), content_type="text/plain; charset=utf-8"
         )
-    rows = typed_rows(export.columns, rows_for(export, filterset.qs))
+    rows = rows_for(export, filterset.qs, narrowed=narrows(filterset))
     if fmt == "csv":
         content = csv_chunks(export.columns, rows, byte_order_mark=request.GET.get("bom") == "1")
         response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     else:
-        response = StreamingHttpResponse(json_chunks(export.columns, rows), content_type="application/json")
+        typed = typed_rows(export.columns, rows)
+        response = StreamingHttpResponse(json_chunks(export.columns, typed), content_type="application/json")
     today = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="{name}-{today}.{fmt}"'
     response["Link"] = f'<{reverse("downloads")}#codebook-{name}>; rel="describedby"'

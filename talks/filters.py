@@ -28,6 +28,16 @@ MAX_TEXT = 200  # a longer search text is refused rather than sent to the databa
 YES_NO = [("true", "yes"), ("false", "no")]
 
 
+def narrows(filterset) -> bool:
+    """Whether a valid filterset's values leave out any record: ordering and empty fields do not."""
+    return any(
+        value not in (None, "", [], ())
+        and not (hasattr(value, "start") and not (value.start or value.stop))  # an empty date range
+        for name, value in filterset.form.cleaned_data.items()
+        if name != "ordering"
+    )
+
+
 class TextFilter(django_filters.CharFilter):
     """Free text matched, case-insensitively, against several fields at once."""
 
@@ -149,7 +159,7 @@ class ClaimFilter(django_filters.FilterSet):
     @staticmethod
     def base_queryset():
         """The published records this list filters: shared by the page and its downloads."""
-        return Claim.objects.published().with_evidence()
+        return Claim.objects.published()
 
     class Meta:
         model = Claim

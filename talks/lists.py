@@ -12,7 +12,7 @@ from django_filters.views import FilterView
 
 from sources.models import Outlet, SourceArticle
 from talks import tallies
-from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter
+from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
 from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round
 
 PUBLISHED = "published"
@@ -185,13 +185,7 @@ class PublicListView(FilterView):
         """No filter narrows the list (ordering and page do not): its counts are the stored tallies."""
         if not self.filterset.is_bound:
             return True
-        form = self.filterset.form
-        return form.is_valid() and not any(
-            value not in (None, "", [], ())
-            and not (hasattr(value, "start") and not (value.start or value.stop))
-            for name, value in form.cleaned_data.items()
-            if name != "ordering"
-        )
+        return self.filterset.is_valid() and not narrows(self.filterset)
 
     def scanned_facets(self) -> list[ScannedFacet]:
         """The facets of a filtered list, counted in one pass with the list (see `scan`)."""
@@ -274,7 +268,7 @@ class ClaimListView(PublicListView):
     description = "Every claim in the archive, each tied to the articles that reported it."
 
     def base_queryset(self):
-        return ClaimFilter.base_queryset().with_display_relations()
+        return ClaimFilter.base_queryset().for_display()
 
     stored_count = "claims"
 

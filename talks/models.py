@@ -370,10 +370,22 @@ class Claim(Publishable):
     date = models.DateField(null=True, blank=True, help_text="When it was said or happened, if known.")
     notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
     articles = models.ManyToManyField(SourceArticle, through="Citation", related_name="claims")
+    # The claim's evidence, derived from its citations of published articles and stored so that lists
+    # filter and order by it without counting citations per request. talks/tallies.py keeps it
+    # current whenever a citation, the claim or a cited article changes; editors never type it.
+    outlet_count = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="How many distinct outlets report the claim; an article of unknown outlet counts as one.",
+    )
+    disputed = models.BooleanField(
+        default=False, editable=False, help_text="Whether any article disputes it."
+    )
 
     objects = ClaimQuerySet.as_manager()
 
-    history = HistoricalRecords(m2m_fields=[issues])
+    # Derived fields are left out of the history: they change with citations, not with editing.
+    history = HistoricalRecords(m2m_fields=[issues], excluded_fields=["outlet_count", "disputed"])
 
     class Meta(Publishable.Meta):
         ordering = [F("date").desc(nulls_last=True), "id"]
@@ -382,6 +394,10 @@ class Claim(Publishable):
             models.Index(fields=["publication_status", "date"], name="talks_claim_public_by_date"),
             # The home page's latest claims.
             models.Index(fields=["publication_status", "-created_at"], name="talks_claim_public_latest"),
+            # /claims/?ordering=-outlets: the most widely reported first, ties by id (and ?min_outlets=).
+            models.Index(
+                fields=["publication_status", "-outlet_count", "id"], name="talks_claim_public_by_reach"
+            ),
         ]
 
     def __str__(self):

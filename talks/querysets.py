@@ -37,28 +37,29 @@ def count_of(subquery: QuerySet, field: str):
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
-class ClaimQuerySet(PublishableQuerySet):
-    def with_evidence(self):
-        """Annotate how many distinct outlets report each claim and whether any citation disputes it.
+def evidence_of_claim(all_citations: QuerySet | None = None):
+    """The values of a claim's stored evidence fields, as expressions on Claim rows (`OuterRef("pk")`).
 
-        An article whose outlet is unknown counts as an outlet of its own: in the archive as it is,
-        unnamed outlets are distinct sites, and /about/ says so.
-        """
+    Counted over citations of published articles. An article whose outlet is unknown counts as an
+    outlet of its own: in the archive as it is, unnamed outlets are distinct sites, and /about/ says so.
+    A migration passes its own historical citations.
+    """
+    if all_citations is None:
         from talks.models import Citation
 
-        citations = Citation.objects.published().filter(claim=OuterRef("pk"))
-        return self.annotate(
-            outlet_count=count_of(citations.filter(article__outlet__isnull=False), "article__outlet")
-            + count_of(citations.filter(article__outlet__isnull=True), "article"),
-            disputed=Exists(citations.filter(stance="disputes")),
-        )
+        all_citations = Citation.objects.all()
+    citations = all_citations.filter(claim=OuterRef("pk"), article__publication_status=PUBLISHED)
+    return {
+        "outlet_count": count_of(citations.filter(article__outlet__isnull=False), "article__outlet")
+        + count_of(citations.filter(article__outlet__isnull=True), "article"),
+        "disputed": Exists(citations.filter(stance="disputes")),
+    }
 
+
+class ClaimQuerySet(PublishableQuerySet):
     def for_display(self):
-        """Everything a claim shows wherever it appears, in a fixed number of queries."""
-        return self.with_evidence().with_display_relations()
-
-    def with_display_relations(self):
-        """The related records a claim shows: round, party, speaker, published citations and issues."""
+        """Everything a claim shows wherever it appears, in a fixed number of queries: its round, party,
+        speaker, published citations and issues (its evidence is stored on the claim itself)."""
         from talks.models import Citation, Issue
 
         return self.select_related("round", "party", "speaker").prefetch_related(

@@ -1,9 +1,12 @@
-"""Counts of published records kept up to date as records change, so that no page counts the archive.
+"""Counts kept up to date as records change, so that no page counts the archive.
 
 An unfiltered list shows how many records there are and, in its facets, how they divide by issue,
 party, kind, round, outlet or language. At full size (300,000 claims) counting that live costs
 seconds per request, so each of those counts is a `Tally` row, written when a record changes in the
 same transaction as the change: readers never see a count that disagrees with the records.
+
+Each claim's evidence (how many outlets report it, whether any disputes it) is stored on the claim
+the same way, so lists filter and order by it without counting citations.
 
 A save refreshes only the values it touched (the old and new party of a claim, say), each by one
 indexed count, so editing stays fast. Code that writes around model signals (bulk loads) refreshes
@@ -17,12 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from sources.models import SourceArticle
-from talks.models import Claim, ClaimIssue, Delegation, Membership, Participant, Round, Tally
+from talks.models import Citation, Claim, ClaimIssue, Delegation, Membership, Participant, Round, Tally
+from talks.querysets import evidence_of_claim
 
 NO_VALUE = ""  # the value stored for records without one (an article of unknown outlet)
 _deferred = contextvars.ContextVar("tallies_deferred", default=False)
@@ -88,15 +92,32 @@ DIMENSIONS = {
 }
 
 
+EVIDENCE = "claims' evidence"
+
+
+def refresh_evidence(claims=None) -> None:
+    """Recount the stored evidence of some claims (ids, or a query of them), or of all claims."""
+    rows = Claim.objects.all() if claims is None else Claim.objects.filter(pk__in=claims)
+    rows.update(**evidence_of_claim())
+
+
+def claims_with_stale_evidence() -> QuerySet:
+    fresh = evidence_of_claim()
+    return Claim.objects.annotate(
+        fresh_count=fresh["outlet_count"], fresh_disputed=fresh["disputed"]
+    ).exclude(outlet_count=F("fresh_count"), disputed=F("fresh_disputed"))
+
+
 def refresh_all() -> None:
     with transaction.atomic():
+        refresh_evidence()
         for dimension in DIMENSIONS.values():
             dimension.refresh()
 
 
 def stale_dimensions() -> list[str]:
-    """The dimensions whose stored counts differ from a fresh count."""
-    stale = []
+    """The kinds of stored count that differ from a fresh count."""
+    stale = [EVIDENCE] if claims_with_stale_evidence().exists() else []
     for dimension in DIMENSIONS.values():
         stored = dict(Tally.objects.filter(dimension=dimension.name).values_list("value", "count"))
         fresh = {value: count for value, count in dimension.counts().items() if count}
@@ -192,7 +213,37 @@ def recount_record(sender, instance, **kwargs):
         if issue_ids is None:
             issue_ids = set(ClaimIssue.objects.filter(claim=instance).values_list("issue_id", flat=True))
         DIMENSIONS["claims.issue"].refresh(issue_ids)
+    if (
+        sender is SourceArticle
+        and previous
+        and any(previous[f] != current[f] for f in ("publication_status", "outlet_id"))
+    ):
+        refresh_evidence(Citation.objects.filter(article=instance).values("claim_id"))
     instance._tally_previous = current  # a second save of the same object compares with this one
+
+
+def recount_evidence(sender, instance, **kwargs):
+    """A citation was saved or deleted, or a claim saved: the claims concerned are recounted.
+
+    A claim's own save is recounted too, so that it never leaves behind a copy of its evidence read
+    before its citations changed.
+    """
+    if _deferred.get():
+        return
+    if sender is Claim:
+        refresh_evidence([instance.pk])
+        return
+    previous_claim = getattr(instance, "_evidence_claim", None)
+    refresh_evidence({instance.claim_id, *([previous_claim] if previous_claim else [])})
+    instance._evidence_claim = instance.claim_id
+
+
+def remember_cited_claim(sender, instance, **kwargs):
+    """Before a citation is saved: the claim it cited, which loses it if it now cites another."""
+    if not _deferred.get() and instance.pk and not hasattr(instance, "_evidence_claim"):
+        instance._evidence_claim = (
+            Citation.objects.filter(pk=instance.pk).values_list("claim_id", flat=True).first()
+        )
 
 
 def remember_claim_issues(sender, instance, **kwargs):
@@ -248,6 +299,10 @@ def connect() -> None:
         post_save.connect(recount_record, sender=model, dispatch_uid=f"tally_save_{model.__name__}")
         post_delete.connect(recount_record, sender=model, dispatch_uid=f"tally_delete_{model.__name__}")
     pre_delete.connect(remember_claim_issues, sender=Claim, dispatch_uid="tally_claim_issues")
+    pre_save.connect(remember_cited_claim, sender=Citation, dispatch_uid="evidence_pre_citation")
+    for signal in (post_save, post_delete):
+        signal.connect(recount_evidence, sender=Citation, dispatch_uid=f"evidence_citation_{signal}")
+    post_save.connect(recount_evidence, sender=Claim, dispatch_uid="evidence_claim")
     for signal in (post_save, post_delete):
         signal.connect(recount_issue_link, sender=ClaimIssue, dispatch_uid=f"tally_link_{signal}")
     m2m_changed.connect(recount_claim_issues, sender=ClaimIssue, dispatch_uid="tally_m2m_issues")

@@ -13,6 +13,7 @@ from talks.models import Claim, Tally
 from tests.builders import (
     PUBLISHED,
     make_article,
+    make_citation,
     make_delegation,
     make_issue,
     make_membership,
@@ -95,13 +96,15 @@ def test_the_seed_import_leaves_counts_current(seeded):
 
 
 def test_refresh_tallies_check_fails_on_stale_counts_and_a_refresh_repairs_them():
-    make_public_claim()
+    claim = make_public_claim()
     Tally.objects.filter(dimension="claims").update(count=99)
-    with pytest.raises(CommandError, match="Stale counts: claims"):
+    Claim.objects.filter(pk=claim.pk).update(outlet_count=7)  # as a raw SQL edit would leave it
+    with pytest.raises(CommandError, match="Stale counts: claims' evidence, claims"):
         call_command("refresh_tallies", "--check")
     call_command("refresh_tallies")
     call_command("refresh_tallies", "--check")
     assert tallies.total("claims") == 1
+    assert Claim.objects.get(pk=claim.pk).outlet_count == 2
 
 
 def test_the_unfiltered_list_shows_the_same_counts_as_filtering_would(client):
@@ -131,3 +134,55 @@ def test_a_deep_page_shows_the_rows_that_belong_there(client):
     shown = re.findall(r"Claim number (\d\d)", html)
     assert shown == [f"{n:02}" for n in range(25, 30)]
     assert len(claims) == 30
+
+
+def test_a_claims_stored_evidence_follows_its_citations_and_their_articles():
+    claim = make_public_claim()  # two citations, each from its own outlet; one disputes
+    claim.refresh_from_db()
+    assert (claim.outlet_count, claim.disputed) == (2, True)
+
+    shared_outlet = claim.citations.first().article.outlet
+    third = make_citation(
+        claim=claim, article=make_article(outlet=shared_outlet, publication_status=PUBLISHED)
+    )
+    claim.refresh_from_db()
+    assert claim.outlet_count == 2  # a second article from the same outlet adds no outlet
+    assert_counts_current()
+
+    third.article.outlet = make_outlet()
+    third.article.save()
+    claim.refresh_from_db()
+    assert claim.outlet_count == 3
+    third.article.publication_status = "withdrawn"
+    third.article.withdrawal_reason = "A test."
+    third.article.save()
+    claim.refresh_from_db()
+    assert claim.outlet_count == 2  # readers cannot see the withdrawn article
+    assert_counts_current()
+
+    disputing = claim.citations.get(stance="disputes")
+    disputing.stance = "supports"
+    disputing.save()
+    claim.refresh_from_db()
+    assert claim.disputed is False
+    other = make_public_claim()
+    disputing.claim = other  # moved to another claim: both are recounted
+    disputing.save()
+    claim.refresh_from_db()
+    other.refresh_from_db()
+    assert (claim.outlet_count, other.outlet_count) == (1, 3)
+    disputing.delete()
+    other.refresh_from_db()
+    assert other.outlet_count == 2
+    assert_counts_current()
+
+
+def test_saving_a_claim_read_before_its_citations_changed_keeps_its_evidence_current():
+    claim = make_public_claim()
+    stale_copy = Claim.objects.get(pk=claim.pk)
+    make_citation(claim=claim, article=make_article(outlet=make_outlet(), publication_status=PUBLISHED))
+    stale_copy.text = "Edited after a citation was added."
+    stale_copy.save()
+    claim.refresh_from_db()
+    assert claim.outlet_count == 3
+    assert_counts_current()
