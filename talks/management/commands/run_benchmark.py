@@ -28,9 +28,11 @@ def free_port() -> int:
 
 
 def resident_kib(pid: int) -> int:
+    """The process's own resident memory (RssAnon). Pages of a memory-mapped SQLite file are the
+    operating system's file cache, shared and reclaimable, so they are not counted."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith("RssAnon:"):
                 return int(line.split()[1])
     except OSError:
         pass
