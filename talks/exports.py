@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from django.db import connections
-from django.db.models import Case, CharField, F, Func, Value, When
+from django.db.models import Case, CharField, F, Func, SlugField, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Ord, Replace, StrIndex
 from django.db.models.lookups import GreaterThan, In
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
@@ -119,12 +119,20 @@ def quoted(text: str) -> str:
     return text
 
 
-def quoted_in_database(column: Column):
+def holds_slug(model, path: str) -> bool:
+    """Whether the field at the end of an ORM path is a slug (validated: letters, digits, - and _)."""
+    *relations, name = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model
+    return isinstance(model._meta.get_field(name), SlugField)
+
+
+def quoted_in_database(column: Column, model):
     """`cell_in_database`, and then `quoted()` by the database too: a line is then the cells joined
     by commas, with no Python step per cell."""
     cell, text = cell_in_database(column), CharField()
-    if column.type != STRING or column.choices:  # numbers, dates, true/false, fixed words
-        return Coalesce(cell, Value(""), output_field=text)
+    if column.type != STRING or column.choices or holds_slug(model, column.orm_path):
+        return Coalesce(cell, Value(""), output_field=text)  # never holds a comma, quote or line break
     # Where each character first occurs (0: nowhere), summed: plain position searches, no pattern matching.
     holds_any = GreaterThan(sum(StrIndex(column.orm_path, Value(character)) for character in QUOTE_WORTHY), 0)
     enclosed = Concat(Value('"'), Replace(cell, Value('"'), Value('""')), Value('"'), output_field=text)
@@ -163,7 +171,7 @@ def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
 def csv_batches(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PER_CHUNK) -> Iterator[list]:
     """The download's rows as lists of quoted CSV cells, a batch at a time."""
     cells = [
-        F(column.orm_path) if column.multiline_list else quoted_in_database(column)
+        F(column.orm_path) if column.multiline_list else quoted_in_database(column, queryset.model)
         for column in columns
         if not column.many_to_many
     ]
