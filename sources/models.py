@@ -9,7 +9,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from sources.records import DatePrecision, Publishable, Timestamped, describe_date, stable_key_field
+from sources.records import (
+    DatePrecision,
+    NewestFirstIndex,
+    Publishable,
+    Timestamped,
+    describe_date,
+    stable_key_field,
+)
 from sources.urlnorm import normalize_url
 
 
@@ -106,8 +113,11 @@ class SourceArticle(Publishable):
             ),
         ]
         indexes = [
-            # /sources/ and the article downloads, newest first; the date-range filter.
-            models.Index(fields=["publication_status", "published_on"], name="sources_article_public_date"),
+            # /sources/ and the article downloads, newest first (the default order); the date-range filter.
+            NewestFirstIndex(
+                fields=["publication_status", "-published_on", "headline", "id"],
+                name="sources_article_newest",
+            ),
         ]
 
     def __str__(self):

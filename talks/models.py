@@ -8,7 +8,14 @@ from simple_history.models import HistoricalRecords
 
 from sources.models import SourceArticle
 from sources.quotes import quote_occurs_in
-from sources.records import DatePrecision, Publishable, Timestamped, describe_date, stable_key_field
+from sources.records import (
+    DatePrecision,
+    NewestFirstIndex,
+    Publishable,
+    Timestamped,
+    describe_date,
+    stable_key_field,
+)
 from talks.querysets import CitationQuerySet, ClaimQuerySet, DelegationQuerySet, MembershipQuerySet
 
 
@@ -108,8 +115,11 @@ class Round(Publishable):
             ),
         ]
         indexes = [
-            # /rounds/ and the round downloads, newest first; the year and date-range filters.
-            models.Index(fields=["publication_status", "start_date"], name="talks_round_public_by_date"),
+            # /rounds/ and the round downloads, newest first (the default order); the year and
+            # date-range filters.
+            NewestFirstIndex(
+                fields=["publication_status", "-start_date", "title", "id"], name="talks_round_newest"
+            ),
         ]
 
     def __str__(self):
@@ -391,7 +401,7 @@ class Claim(Publishable):
         ordering = [F("date").desc(nulls_last=True), "id"]
         indexes = [
             # /claims/ and the claim downloads: published claims, newest date first (the default order).
-            models.Index(fields=["publication_status", "date"], name="talks_claim_public_by_date"),
+            NewestFirstIndex(fields=["publication_status", "-date", "id"], name="talks_claim_newest"),
             # The home page's latest claims.
             models.Index(fields=["publication_status", "-created_at"], name="talks_claim_public_latest"),
             # /claims/?ordering=-outlets: the most widely reported first, ties by id (and ?min_outlets=).

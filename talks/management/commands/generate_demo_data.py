@@ -84,8 +84,11 @@ class Command(BaseCommand):
             tallies.refresh_all()  # bulk inserts send no signals: count what was built
         # Fresh statistics for the query planner: without them SQLite drives joins from unselective
         # indexes after a bulk load (a round page took 1.1 s instead of 54 ms on the default size).
+        # PostgreSQL's VACUUM also marks the pages whose rows all are visible, so index-only scans
+        # skip the table, as they will once autovacuum has run: page 6,000 of /claims/ read 150,000
+        # table rows in 121 ms, and took 16 ms after.
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         elapsed = time.monotonic() - started
         self.stdout.write(
             f"Done in {elapsed:.0f} s: " + ", ".join(f"{n:,} {name}" for name, n in self.totals.items())
