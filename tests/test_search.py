@@ -5,6 +5,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.urls import reverse
 
+from talks import search as search_module
 from talks.search import KINDS, SEARCH_CONFIG, search_vector
 from tests.builders import make_claim
 
@@ -94,3 +95,17 @@ def test_postgresql_search_uses_the_gin_indexes():
             )
             assert "_search" in plan, f"{kind.key}: {plan}"
         cursor.execute("SET enable_seqscan = on")
+
+
+@on_postgresql
+def test_postgresql_ranks_only_the_newest_matches_of_a_common_word_and_says_so(client, monkeypatch):
+    monkeypatch.setattr(search_module, "RANKED_MATCHES", 2)
+    newest = [
+        make_claim(
+            key=f"sanctions-{n}", text=f"Sanctions were discussed ({n}).", publication_status="published"
+        )
+        for n in range(3)
+    ]
+    response = search(client, "sanctions")
+    assert set(found(response, "claims")) == {newest[1].key, newest[2].key}
+    assert "More than 2 match: these are the best of the 2 added most recently." in response.content.decode()
