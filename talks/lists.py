@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import Count, F, IntegerField, Model, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -13,7 +14,7 @@ from django_filters.views import FilterView
 from sources.models import Outlet, SourceArticle
 from talks import tallies
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
-from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round
+from talks.models import Citation, Claim, Delegation, Issue, Membership, Party, Round
 
 PUBLISHED = "published"
 # A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
@@ -400,6 +401,30 @@ class SourceListView(PublicListView):
         ]
 
 
+def seat_roles_of(people) -> list[tuple[str, str, int]]:
+    """(role, role, count): how many of these people held each kind of public seat, most first.
+
+    The distinct (person, role) pairs of public seats are formed first and only then matched with
+    the people. Joined the other way, PostgreSQL took a text filter matching all 20,000 people for
+    a handful of rows and looked up their 45,000 seats one by one (240 ms instead of 57 ms).
+    """
+    pairs_sql, pairs_params = (
+        Membership.objects.published()
+        .values("participant_id", "role")
+        .distinct()
+        .order_by()
+        .query.sql_with_params()
+    )
+    people_sql, people_params = people.order_by().values("pk").query.sql_with_params()
+    sql = (
+        f"SELECT pairs.role, COUNT(*) FROM ({pairs_sql}) pairs WHERE pairs.participant_id IN ({people_sql}) "
+        f"GROUP BY pairs.role ORDER BY 2 DESC, 1 LIMIT {FACET_CHOICES}"
+    )
+    with connections[people.db].cursor() as cursor:
+        cursor.execute(sql, (*pairs_params, *people_params))
+        return [(role, role, count) for role, count in cursor.fetchall()]
+
+
 class ParticipantListView(PublicListView):
     filterset_class = ParticipantFilter
     downloads = ("participants",)
@@ -412,14 +437,14 @@ class ParticipantListView(PublicListView):
 
     def facets(self, result):
         query = self.request.GET
-        people = Participant.objects.filter(pk__in=result.values("pk"))
         if self.is_unfiltered():
             roles = tallies.counts_by_value("people.role", FACET_CHOICES)
         else:
-            seats = Membership.objects.published().filter(participant__in=people)
-            roles = grouped(seats, "role", "role", count=Count("participant", distinct=True))
+            roles = seat_roles_of(result)
+        # Each person has one party and the filters add no duplicates: a plain count suffices.
+        parties = grouped(result.order_by(), "party__slug", "party__name", count=Count("pk"))
         return [
-            facet(query, "party", "Party", grouped(people, "party__slug", "party__name")),
+            facet(query, "party", "Party", parties),
             facet(query, "role", "Seat held", roles, dict(Membership.Role.choices)),
         ]
 

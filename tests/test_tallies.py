@@ -186,3 +186,20 @@ def test_saving_a_claim_read_before_its_citations_changed_keeps_its_evidence_cur
     claim.refresh_from_db()
     assert claim.outlet_count == 3
     assert_counts_current()
+
+
+def test_a_filtered_people_list_counts_each_person_once_per_seat_held_in_public_rounds(client):
+    party = make_party(name="Ukraine")
+    twice_head = make_participant(name="Rustem Umerov", party=party, publication_status=PUBLISHED)
+    adviser = make_participant(name="Kyrylo Budanov", party=party, publication_status=PUBLISHED)
+    for _ in range(2):
+        delegation = make_delegation(round=make_round(publication_status=PUBLISHED), party=party)
+        make_membership(delegation=delegation, participant=twice_head, role="head")
+    make_membership(delegation=delegation, participant=adviser, role="adviser")
+    draft_round = make_round()  # a draft: its seats count for nobody
+    make_membership(
+        delegation=make_delegation(round=draft_round, party=party), participant=adviser, role="head"
+    )
+    response = client.get(reverse("participant_list") + f"?party={party.slug}")
+    roles = next(facet for facet in response.context["facets"] if facet.param == "role")
+    assert {(choice.value, choice.count) for choice in roles.choices} == {("head", 1), ("adviser", 1)}
