@@ -11,7 +11,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django_filters.views import FilterView
 
-from sources.models import Outlet, SourceArticle
+from sources.models import Outlet
 from talks import tallies
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
 from talks.models import Citation, Claim, Delegation, Issue, Membership, Party, Round
@@ -389,9 +389,10 @@ class SourceListView(PublicListView):
             outlets = sorted(outlets, key=lambda row: -row[2])[:FACET_CHOICES]
             languages = tallies.counts_by_value("articles.language", FACET_CHOICES)
         else:
-            articles = SourceArticle.objects.filter(pk__in=result.values("pk"))
-            outlets = grouped(articles, "outlet__slug", "outlet__name")
-            languages = grouped(articles, "language", "language")
+            # An article has one outlet and one language, and the filters add no duplicates.
+            articles = result.order_by()
+            outlets = grouped(articles, "outlet__slug", "outlet__name", count=Count("pk"))
+            languages = grouped(articles, "language", "language", count=Count("pk"))
         outlets = [
             (slug or "unknown", name or "Unknown outlet", count) for slug, name, count in outlets if count
         ]
