@@ -50,6 +50,8 @@ def test_no_database_url_means_a_tuned_sqlite_file_in_the_project_folder():
     assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     assert database["OPTIONS"]["timeout"] > 0
     assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+    assert "mmap_size" in database["OPTIONS"]["init_command"]
+    assert database["CONN_MAX_AGE"] is None  # each server thread keeps its connection and page cache
 
 
 def test_postgresql_uses_djangos_connection_pool_without_persistent_connections():
