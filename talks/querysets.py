@@ -65,7 +65,11 @@ class ClaimQuerySet(PublishableQuerySet):
         return self.select_related("round", "party", "speaker").prefetch_related(
             Prefetch(
                 "citations",
-                queryset=Citation.objects.published().select_related("article__outlet").order_by("id"),
+                # An article's stored text can run to pages and is never shown with a claim.
+                queryset=Citation.objects.published()
+                .select_related("article__outlet")
+                .defer("article__body", "article__notes")
+                .order_by("id"),
                 to_attr="public_citations",
             ),
             Prefetch("issues", queryset=Issue.objects.published(), to_attr="public_issues"),
