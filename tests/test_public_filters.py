@@ -1,5 +1,7 @@
 """Every list filter by its public parameter; bad values give messages, never errors."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -195,3 +197,14 @@ def test_a_very_long_query_string_gives_a_bad_request_or_the_page(client):
     assert response.status_code in (200, 400)
     response = client.get("/claims/?q=" + "Geneva " * 3000)
     assert response.status_code == 200 and response.context["result_count"] == 0
+
+
+@pytest.mark.parametrize("list_name", ["claim_list", "source_list"])
+def test_an_outlet_is_typed_by_slug_not_picked_from_a_list_of_every_outlet(client, list_name):
+    html = client.get(reverse(list_name)).content.decode()
+    assert '<select name="outlet"' not in html
+    assert re.search(r'<input type="text" name="outlet"[^>]*placeholder="slug', html)
+    typed = client.get(reverse(list_name) + "?outlet=unknown")
+    assert typed.context["filters_valid"]
+    refused = client.get(reverse(list_name) + "?outlet=no-such-outlet")
+    assert not refused.context["filters_valid"] and "outlet" in refused.context["filter"].form.errors
