@@ -197,7 +197,8 @@ class RoundFilter(django_filters.FilterSet):
     track = SlugFilter(
         queryset=lambda request: Track.objects.filter(
             Exists(Round.objects.published().filter(track=OuterRef("pk")))
-        )
+        ),
+        typed=True,  # tracks accumulate over decades (200 at full size); the facet links the frequent
     )
     party = SlugFilter(queryset=public_parties, method="filter_party")
     issue = SlugFilter(
