@@ -176,17 +176,21 @@ class ClaimFilter(django_filters.FilterSet):
         model = Claim
         fields = []
 
-    # To-many conditions as EXISTS, not joins: a join repeats a claim once per issue or citation, and
-    # removing the repeats with DISTINCT over 300,000 claims costs more than the filtering itself.
+    # To-many conditions as `pk IN (subquery)`, never joins: a join repeats a claim once per issue or
+    # citation, and removing the repeats with DISTINCT over 300,000 claims costs more than the
+    # filtering. Not as a correlated EXISTS either: SQLite then scans every claim and probes the
+    # subquery for each (100 ms for ?issue=&kind=), where IN lists the matches first (33 ms).
     def filter_issue(self, queryset, name, issue):
-        links = ClaimIssue.objects.filter(claim=OuterRef("pk"), issue__in=published_issue_ids_beneath(issue))
-        return queryset.filter(Exists(links))
+        links = ClaimIssue.objects.filter(issue__in=published_issue_ids_beneath(issue))
+        return queryset.filter(pk__in=links.values("claim_id"))
 
     def filter_outlet(self, queryset, name, value):
-        citations = Citation.objects.filter(claim=OuterRef("pk"), article__publication_status="published")
+        citations = Citation.objects.filter(article__publication_status="published")
         if value == "unknown":
-            return queryset.filter(Exists(citations.filter(article__outlet__isnull=True)))
-        return queryset.filter(Exists(citations.filter(article__outlet__slug=value)))
+            citations = citations.filter(article__outlet__isnull=True)
+        else:
+            citations = citations.filter(article__outlet__slug=value)
+        return queryset.filter(pk__in=citations.values("claim_id"))
 
     def filter_disputed(self, queryset, name, value):
         return queryset.filter(disputed=(value == "true"))
@@ -223,16 +227,15 @@ class RoundFilter(django_filters.FilterSet):
         model = Round
         fields = []
 
+    # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
     def filter_party(self, queryset, name, party):
-        return queryset.filter(Exists(Delegation.objects.filter(round=OuterRef("pk"), party=party)))
+        return queryset.filter(pk__in=Delegation.objects.filter(party=party).values("round_id"))
 
     def filter_issue(self, queryset, name, issue):
         on_issue = ClaimIssue.objects.filter(
-            claim__round=OuterRef("pk"),
-            claim__publication_status="published",
-            issue__in=published_issue_ids_beneath(issue),
+            claim__publication_status="published", issue__in=published_issue_ids_beneath(issue)
         )
-        return queryset.filter(Exists(on_issue))
+        return queryset.filter(pk__in=on_issue.values("claim__round_id"))
 
 
 class SourceFilter(django_filters.FilterSet):
@@ -262,11 +265,9 @@ class SourceFilter(django_filters.FilterSet):
             return queryset.filter(outlet__isnull=True)
         return queryset.filter(outlet__slug=value)
 
-    def filter_round(self, queryset, name, round_):
-        citing = Citation.objects.filter(
-            article=OuterRef("pk"), claim__publication_status="published", claim__round=round_
-        )
-        return queryset.filter(Exists(citing))
+    def filter_round(self, queryset, name, round_):  # `pk IN (subquery)`: see ClaimFilter
+        citing = Citation.objects.filter(claim__publication_status="published", claim__round=round_)
+        return queryset.filter(pk__in=citing.values("article_id"))
 
 
 class ParticipantFilter(django_filters.FilterSet):
@@ -289,16 +290,14 @@ class ParticipantFilter(django_filters.FilterSet):
         model = Participant
         fields = []
 
+    # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
     def filter_role(self, queryset, name, value):
-        seats = Membership.objects.filter(
-            participant=OuterRef("pk"), role=value, delegation__round__publication_status="published"
-        )
-        return queryset.filter(Exists(seats))
+        seats = Membership.objects.filter(role=value, delegation__round__publication_status="published")
+        return queryset.filter(pk__in=seats.values("participant_id"))
 
     def filter_round(self, queryset, name, round_):
-        return queryset.filter(
-            Exists(Membership.objects.filter(participant=OuterRef("pk"), delegation__round=round_))
-        )
+        seats = Membership.objects.filter(delegation__round=round_)
+        return queryset.filter(pk__in=seats.values("participant_id"))
 
 
 class IssueFilter(django_filters.FilterSet):
