@@ -1,5 +1,6 @@
 """The public lists: filtered, faceted, paginated, each reproducible from its URL."""
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ PUBLISHED = "published"
 # A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
 # 500 outlets). Any other value is one filter away in the form.
 FACET_CHOICES = 12
+SCAN_BATCH = 5000
 
 
 def changed_query(query: QueryDict, changes: dict) -> str:
@@ -95,8 +97,9 @@ def grouped(queryset, *fields, count=None):
 class ScannedFacet:
     """A facet a filtered list counts from its own rows, in the one query that also counts the list.
 
-    `field` is read for every matching record (through to-many relations too); `records` are the
-    public records its values name, for their slugs and labels; `labels` name a choice field's values.
+    `field` is read for every matching record; `to_many` says it is read through a to-many relation
+    (a claim's issues). `records` are the public records its values name, for their slugs and
+    labels; `labels` name a choice field's values.
     """
 
     param: str
@@ -105,6 +108,7 @@ class ScannedFacet:
     records: object = None
     label_field: str = "name"
     labels: dict | None = None
+    to_many: bool = False
 
     def rows(self, counter: Counter) -> list[tuple]:
         if self.records is None:
@@ -121,22 +125,30 @@ def scan(queryset, facets: list[ScannedFacet]) -> tuple[int, dict[str, Counter]]
     """How many records match, and how many of them have each value of each facet: one query.
 
     Fetches a few small columns per match (ids and choice values) and counts in Python: one pass
-    over the matches instead of one grouped query each for the count and every facet.
+    over the matches instead of one grouped query each for the count and every facet. The join to a
+    to-many facet repeats a record once per link, each (record, value) pair once, so that facet
+    counts rows and the others count records; with two such facets the pairs would multiply.
     """
-    fields = list(dict.fromkeys(spec.field for spec in facets))
-    position = {field: index + 1 for index, field in enumerate(fields)}
-    seen = {spec.param: set() for spec in facets}
-    keys = set()
-    for row in queryset.order_by().values_list("pk", *fields).iterator(chunk_size=5000):
-        keys.add(row[0])
-        for spec in facets:
-            value = row[position[spec.field]]
-            if value is not None:
-                seen[spec.param].add((row[0], value))
-    counters = {}
-    for spec in facets:
-        counters[spec.param] = Counter(value for _, value in seen[spec.param])
-    return len(keys), counters
+    if sum(spec.to_many for spec in facets) > 1:
+        raise ValueError("scan() reads at most one to-many facet in its single query")
+    rows = (
+        queryset.order_by()
+        .values_list("pk", *(spec.field for spec in facets))
+        .iterator(chunk_size=SCAN_BATCH)
+    )
+    records = {}  # pk: its row, once per record
+    counters = {spec.param: Counter() for spec in facets}
+    while batch := list(itertools.islice(rows, SCAN_BATCH)):
+        records.update((row[0], row) for row in batch)
+        for position, spec in enumerate(facets, 1):
+            if spec.to_many:
+                counters[spec.param].update(row[position] for row in batch if row[position] is not None)
+    for position, spec in enumerate(facets, 1):
+        if not spec.to_many:
+            counters[spec.param].update(
+                row[position] for row in records.values() if row[position] is not None
+            )
+    return len(records), counters
 
 
 class CountedPaginator(Paginator):
@@ -311,7 +323,7 @@ class ClaimListView(PublicListView):
 
     def scanned_facets(self):
         return [
-            ScannedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published()),
+            ScannedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published(), to_many=True),
             ScannedFacet("party", "Party", "party_id", Party.objects.all()),
             ScannedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
             ScannedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
