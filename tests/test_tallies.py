@@ -203,3 +203,21 @@ def test_a_filtered_people_list_counts_each_person_once_per_seat_held_in_public_
     response = client.get(reverse("participant_list") + f"?party={party.slug}")
     roles = next(facet for facet in response.context["facets"] if facet.param == "role")
     assert {(choice.value, choice.count) for choice in roles.choices} == {("head", 1), ("adviser", 1)}
+
+
+def test_a_filtered_claim_list_counts_each_claim_once_in_every_facet(client):
+    party = make_party(name="Ukraine")
+    shared, other = make_issue(publication_status=PUBLISHED), make_issue(publication_status=PUBLISHED)
+    for _ in range(2):
+        claim = make_public_claim(party=party, issue=shared, kind="demand")
+        claim.issues.add(other)  # two issues: the join repeats the claim
+    make_public_claim(party=party, issue=shared, kind="proposal")
+    response = client.get(reverse("claim_list") + f"?party={party.slug}")
+    facets = {
+        facet.param: {choice.value: choice.count for choice in facet.choices}
+        for facet in response.context["facets"]
+    }
+    assert response.context["result_count"] == 3
+    assert facets["party"] == {party.slug: 3}
+    assert facets["kind"] == {"demand": 2, "proposal": 1}
+    assert facets["issue"] == {shared.slug: 3, other.slug: 2}
