@@ -25,7 +25,7 @@ from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from sources.models import SourceArticle
-from talks.models import Citation, Claim, ClaimIssue, Delegation, Membership, Participant, Round, Tally
+from talks.models import Citation, Claim, ClaimIssue, Delegation, Issue, Membership, Participant, Round, Tally
 from talks.querysets import evidence_of_claim
 
 NO_VALUE = ""  # the value stored for records without one (an article of unknown outlet)
@@ -108,16 +108,71 @@ def claims_with_stale_evidence() -> QuerySet:
     ).exclude(outlet_count=F("fresh_count"), disputed=F("fresh_disputed"))
 
 
+ISSUE_TREE = "claims.issue_tree"
+
+
+def issue_tree_counts(issue_ids=None) -> dict[str, int]:
+    """Published claims on each published issue or on any of its published sub-issues, at any depth:
+    what an issue's page and `?issue=` count. For the given issues, or for all."""
+    parents = dict(Issue.objects.published().values_list("pk", "parent_id"))
+    children = {}
+    for pk, parent in parents.items():
+        children.setdefault(parent, []).append(pk)
+    counts = {}
+    for issue_id in parents if issue_ids is None else [pk for pk in issue_ids if pk in parents]:
+        subtree, waiting = set(), [issue_id]
+        while waiting:
+            pk = waiting.pop()
+            if pk not in subtree:
+                subtree.add(pk)
+                waiting.extend(children.get(pk, []))
+        links = ClaimIssue.objects.filter(issue__in=subtree).values("claim_id")
+        counts[as_value(issue_id)] = Claim.objects.published().filter(pk__in=links).count()
+    return counts
+
+
+def refresh_issue_trees(issue_ids=None) -> None:
+    """Recount the given issues and every issue above them (all issues when None)."""
+    stored = Tally.objects.filter(dimension=ISSUE_TREE)
+    if issue_ids is not None:
+        parent_of = dict(Issue.objects.values_list("pk", "parent_id"))
+        touched, waiting = set(), [pk for pk in issue_ids if pk is not None]
+        while waiting:
+            pk = waiting.pop()
+            if pk not in touched:
+                touched.add(pk)
+                waiting += [parent_of[pk]] if parent_of.get(pk) else []
+        issue_ids = touched
+        stored = stored.filter(value__in=[as_value(pk) for pk in issue_ids])
+    with transaction.atomic():
+        stored.delete()
+        Tally.objects.bulk_create(
+            Tally(dimension=ISSUE_TREE, value=value, count=count)
+            for value, count in issue_tree_counts(issue_ids).items()
+            if count
+        )
+
+
+def recount_issues(issue_ids) -> None:
+    """Claims were linked to or unlinked from these issues, or published or withdrawn."""
+    DIMENSIONS["claims.issue"].refresh(issue_ids)
+    refresh_issue_trees(issue_ids)
+
+
 def refresh_all() -> None:
     with transaction.atomic():
         refresh_evidence()
         for dimension in DIMENSIONS.values():
             dimension.refresh()
+        refresh_issue_trees()
 
 
 def stale_dimensions() -> list[str]:
     """The kinds of stored count that differ from a fresh count."""
     stale = [EVIDENCE] if claims_with_stale_evidence().exists() else []
+    stored_trees = dict(Tally.objects.filter(dimension=ISSUE_TREE).values_list("value", "count"))
+    if stored_trees != {value: count for value, count in issue_tree_counts().items() if count}:
+        stale.append(ISSUE_TREE)
     for dimension in DIMENSIONS.values():
         stored = dict(Tally.objects.filter(dimension=dimension.name).values_list("value", "count"))
         fresh = {value: count for value, count in dimension.counts().items() if count}
@@ -212,7 +267,7 @@ def recount_record(sender, instance, **kwargs):
         issue_ids = getattr(instance, "_tally_issue_ids", None)
         if issue_ids is None:
             issue_ids = set(ClaimIssue.objects.filter(claim=instance).values_list("issue_id", flat=True))
-        DIMENSIONS["claims.issue"].refresh(issue_ids)
+        recount_issues(issue_ids)
     if (
         sender is SourceArticle
         and previous
@@ -254,7 +309,7 @@ def remember_claim_issues(sender, instance, **kwargs):
 
 def recount_issue_link(sender, instance, **kwargs):
     if not _deferred.get():
-        DIMENSIONS["claims.issue"].refresh({instance.issue_id})
+        recount_issues({instance.issue_id})
 
 
 def recount_claim_issues(sender, instance, action, reverse, pk_set, **kwargs):
@@ -266,13 +321,13 @@ def recount_claim_issues(sender, instance, action, reverse, pk_set, **kwargs):
         return
     if reverse:
         if action in ("post_add", "post_remove", "post_clear"):
-            DIMENSIONS["claims.issue"].refresh({instance.pk})
+            recount_issues({instance.pk})
     elif action == "pre_clear":
         instance._tally_cleared = set(instance.issue_links.values_list("issue_id", flat=True))
     elif action == "post_clear":
-        DIMENSIONS["claims.issue"].refresh(getattr(instance, "_tally_cleared", set()))
+        recount_issues(getattr(instance, "_tally_cleared", set()))
     elif action in ("post_add", "post_remove"):
-        DIMENSIONS["claims.issue"].refresh(set(pk_set or ()))
+        recount_issues(set(pk_set or ()))
 
 
 def recount_seats(sender, instance, **kwargs):
@@ -293,6 +348,25 @@ def remember_status(sender, instance, **kwargs):
         )
 
 
+def remember_issue_place(sender, instance, **kwargs):
+    if not _deferred.get() and instance.pk:
+        instance._tally_place = (
+            Issue.objects.filter(pk=instance.pk).values("parent_id", "publication_status").first()
+        )
+
+
+def recount_issue_place(sender, instance, **kwargs):
+    """An issue moved, was published or withdrawn, or deleted: the issues above it count differently."""
+    if _deferred.get():
+        return
+    previous = getattr(instance, "_tally_place", None) if "created" in kwargs else None
+    current = {"parent_id": instance.parent_id, "publication_status": instance.publication_status}
+    if previous == current:
+        return
+    refresh_issue_trees({instance.pk, instance.parent_id, previous and previous["parent_id"]} - {None})
+    instance._tally_place = current
+
+
 def connect() -> None:
     for model in WATCHED:
         pre_save.connect(remember_previous, sender=model, dispatch_uid=f"tally_pre_{model.__name__}")
@@ -306,6 +380,9 @@ def connect() -> None:
     for signal in (post_save, post_delete):
         signal.connect(recount_issue_link, sender=ClaimIssue, dispatch_uid=f"tally_link_{signal}")
     m2m_changed.connect(recount_claim_issues, sender=ClaimIssue, dispatch_uid="tally_m2m_issues")
+    pre_save.connect(remember_issue_place, sender=Issue, dispatch_uid="tally_issue_place_pre")
+    for signal in (post_save, post_delete):
+        signal.connect(recount_issue_place, sender=Issue, dispatch_uid=f"tally_issue_place_{signal}")
     for model in (Round, Participant):
         pre_save.connect(remember_status, sender=model, dispatch_uid=f"tally_status_{model.__name__}")
     for model in (Membership, Delegation, Round, Participant):

@@ -221,3 +221,43 @@ def test_a_filtered_claim_list_counts_each_claim_once_in_every_facet(client):
     assert facets["party"] == {party.slug: 3}
     assert facets["kind"] == {"demand": 2, "proposal": 1}
     assert facets["issue"] == {shared.slug: 3, other.slug: 2}
+
+
+def test_an_issue_counts_the_claims_of_its_sub_issues_through_every_change(client):
+    territory = make_issue(name="Territory", publication_status=PUBLISHED)
+    donbas = make_issue(name="Donbas", parent=territory, publication_status=PUBLISHED)
+    elsewhere = make_issue(name="Security", publication_status=PUBLISHED)
+    on_both = make_public_claim(issue=territory)
+    on_both.issues.add(donbas)  # counted once under Territory
+    make_public_claim(issue=donbas)
+    assert (
+        tallies.count_for(tallies.ISSUE_TREE, territory.pk),
+        tallies.count_for(tallies.ISSUE_TREE, donbas.pk),
+    ) == (2, 2)
+    assert_counts_current()
+
+    donbas.parent = elsewhere  # moved: Territory keeps only its own claim
+    donbas.save()
+    assert tallies.count_for(tallies.ISSUE_TREE, territory.pk) == 1
+    assert tallies.count_for(tallies.ISSUE_TREE, elsewhere.pk) == 2
+    donbas.publication_status = "withdrawn"
+    donbas.withdrawal_reason = "A test."
+    donbas.save()  # readers no longer see it: Security counts nothing through it
+    assert tallies.count_for(tallies.ISSUE_TREE, elsewhere.pk) == 0
+    assert_counts_current()
+
+    on_both.publication_status = "withdrawn"
+    on_both.withdrawal_reason = "A test."
+    on_both.save()
+    assert tallies.count_for(tallies.ISSUE_TREE, territory.pk) == 0
+    assert_counts_current()
+
+
+def test_an_issue_page_counts_what_the_claim_list_filtered_by_it_counts(client):
+    territory = make_issue(name="Territory", publication_status=PUBLISHED)
+    donbas = make_issue(name="Donbas", parent=territory, publication_status=PUBLISHED)
+    make_public_claim(issue=territory).issues.add(donbas)
+    make_public_claim(issue=donbas)
+    page = client.get(reverse("issue_detail", args=[territory.slug]))
+    listed = client.get(reverse("claim_list") + f"?issue={territory.slug}")
+    assert page.context["claim_count"] == listed.context["result_count"] == 2
