@@ -224,8 +224,11 @@ class Participant(Publishable):
         related_name="participants",
         help_text="The party they represent, if any.",
     )
+    # The kinds of seat they held at published rounds ("adviser head"), stored so that a filtered
+    # people list counts its "Seat held" facet from its own rows; talks/tallies.py keeps it current.
+    seat_roles = models.CharField(max_length=100, blank=True, editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["seat_roles"])
 
     class Meta(Publishable.Meta):
         ordering = ["name"]

@@ -159,9 +159,45 @@ def recount_issues(issue_ids) -> None:
     refresh_issue_trees(issue_ids)
 
 
+SEAT_ROLES = "people's seat roles"
+
+
+def seat_roles_by_person(participant_ids=None) -> dict[int, str]:
+    """{person: "adviser head"}: the kinds of seat each held at published rounds, sorted."""
+    seats = Membership.objects.filter(delegation__round__publication_status="published")
+    if participant_ids is not None:
+        seats = seats.filter(participant_id__in=participant_ids)
+    roles = {}
+    for person, role in seats.order_by().values_list("participant_id", "role").distinct():
+        roles.setdefault(person, set()).add(role)
+    return {person: " ".join(sorted(held)) for person, held in roles.items()}
+
+
+def people_with_stale_seat_roles(participant_ids=None) -> list[Participant]:
+    """The people whose stored seat roles differ from a fresh reading, with the fresh value set."""
+    fresh = seat_roles_by_person(participant_ids)
+    people = (
+        Participant.objects.all()
+        if participant_ids is None
+        else Participant.objects.filter(pk__in=participant_ids)
+    )
+    return [
+        Participant(pk=pk, seat_roles=fresh.get(pk, ""))
+        for pk, stored in people.values_list("pk", "seat_roles")
+        if stored != fresh.get(pk, "")
+    ]
+
+
+def refresh_seat_roles(participant_ids=None) -> None:
+    Participant.objects.bulk_update(
+        people_with_stale_seat_roles(participant_ids), ["seat_roles"], batch_size=1000
+    )
+
+
 def refresh_all() -> None:
     with transaction.atomic():
         refresh_evidence()
+        refresh_seat_roles()
         for dimension in DIMENSIONS.values():
             dimension.refresh()
         refresh_issue_trees()
@@ -170,6 +206,8 @@ def refresh_all() -> None:
 def stale_dimensions() -> list[str]:
     """The kinds of stored count that differ from a fresh count."""
     stale = [EVIDENCE] if claims_with_stale_evidence().exists() else []
+    if people_with_stale_seat_roles():
+        stale.append(SEAT_ROLES)
     stored_trees = dict(Tally.objects.filter(dimension=ISSUE_TREE).values_list("value", "count"))
     if stored_trees != {value: count for value, count in issue_tree_counts().items() if count}:
         stale.append(ISSUE_TREE)
@@ -341,6 +379,34 @@ def recount_seats(sender, instance, **kwargs):
     DIMENSIONS["people.role"].refresh()
 
 
+def recount_seat_roles(sender, instance, **kwargs):
+    """A seat, a delegation, a round or a person changed: the people concerned are reread.
+
+    A person's own save is reread too, so that it never leaves behind a copy read before their
+    seats changed. Deleting a delegation or round deletes its seats first, each sending its own signal.
+    """
+    if _deferred.get():
+        return
+    if sender is Membership:
+        people = {instance.participant_id, getattr(instance, "_tally_person", None)} - {None}
+        instance._tally_person = instance.participant_id
+    elif sender is Participant:
+        people = {instance.pk}
+    elif sender is Delegation:
+        people = set(Membership.objects.filter(delegation=instance).values_list("participant_id", flat=True))
+    else:  # a round
+        seats = Membership.objects.filter(delegation__round=instance)
+        people = set(seats.values_list("participant_id", flat=True))
+    refresh_seat_roles(people)
+
+
+def remember_seat_holder(sender, instance, **kwargs):
+    if not _deferred.get() and instance.pk and not hasattr(instance, "_tally_person"):
+        instance._tally_person = (
+            Membership.objects.filter(pk=instance.pk).values_list("participant_id", flat=True).first()
+        )
+
+
 def remember_status(sender, instance, **kwargs):
     if not _deferred.get() and instance.pk:
         instance._tally_status = (
@@ -385,6 +451,12 @@ def connect() -> None:
         signal.connect(recount_issue_place, sender=Issue, dispatch_uid=f"tally_issue_place_{signal}")
     for model in (Round, Participant):
         pre_save.connect(remember_status, sender=model, dispatch_uid=f"tally_status_{model.__name__}")
+    pre_save.connect(remember_seat_holder, sender=Membership, dispatch_uid="tally_seat_holder")
+    for model in (Membership, Delegation, Round, Participant):
+        post_save.connect(recount_seat_roles, sender=model, dispatch_uid=f"tally_roles_save_{model.__name__}")
+        post_delete.connect(
+            recount_seat_roles, sender=model, dispatch_uid=f"tally_roles_del_{model.__name__}"
+        )
     for model in (Membership, Delegation, Round, Participant):
         post_save.connect(recount_seats, sender=model, dispatch_uid=f"tally_seats_save_{model.__name__}")
         post_delete.connect(recount_seats, sender=model, dispatch_uid=f"tally_seats_del_{model.__name__}")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from talks import tallies
 from talks.lists import FACET_CHOICES
-from talks.models import Claim, Tally
+from talks.models import Claim, Participant, Tally
 from tests.builders import (
     PUBLISHED,
     make_article,
@@ -261,3 +261,38 @@ def test_an_issue_page_counts_what_the_claim_list_filtered_by_it_counts(client):
     page = client.get(reverse("issue_detail", args=[territory.slug]))
     listed = client.get(reverse("claim_list") + f"?issue={territory.slug}")
     assert page.context["claim_count"] == listed.context["result_count"] == 2
+
+
+def test_a_persons_stored_seat_roles_follow_their_seats_and_rounds():
+    person = make_participant(publication_status=PUBLISHED)
+    public_round = make_round(publication_status=PUBLISHED)
+    seat = make_membership(delegation=make_delegation(round=public_round), participant=person, role="adviser")
+    stale_copy = Participant.objects.get(pk=person.pk)
+    person.refresh_from_db()
+    assert person.seat_roles == "adviser"
+
+    seat.role = "head"
+    seat.save()
+    make_membership(
+        delegation=make_delegation(round=make_round()), participant=person, role="member"
+    )  # a draft round
+    person.refresh_from_db()
+    assert person.seat_roles == "head"
+    stale_copy.description = "Edited by someone who read the person before their seat changed."
+    stale_copy.save()
+    person.refresh_from_db()
+    assert person.seat_roles == "head"
+    assert_counts_current()
+
+    other = make_participant(publication_status=PUBLISHED)
+    seat.participant = other  # the seat changes hands
+    seat.save()
+    person.refresh_from_db()
+    other.refresh_from_db()
+    assert (person.seat_roles, other.seat_roles) == ("", "head")
+    public_round.publication_status = "withdrawn"
+    public_round.withdrawal_reason = "A test."
+    public_round.save()
+    other.refresh_from_db()
+    assert other.seat_roles == ""
+    assert_counts_current()
