@@ -407,6 +407,8 @@ class Claim(Publishable):
             NewestFirstIndex(fields=["publication_status", "-date", "id"], name="talks_claim_newest"),
             # The home page's latest claims.
             models.Index(fields=["publication_status", "-created_at"], name="talks_claim_public_latest"),
+            # /claims/?kind=, alone or with other filters (the claims of one kind are a seventh).
+            models.Index(fields=["publication_status", "kind"], name="talks_claim_public_by_kind"),
             # /claims/?ordering=-outlets: the most widely reported first, ties by id (and ?min_outlets=).
             models.Index(
                 fields=["publication_status", "-outlet_count", "id"], name="talks_claim_public_by_reach"
