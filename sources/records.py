@@ -17,6 +17,11 @@ def new_key() -> str:
     return "".join(secrets.choice(KEY_ALPHABET) for _ in range(10))
 
 
+def list_items(text: str | None) -> list[str]:
+    """The items of a field stored one per line (aliases), blank lines and edge spaces dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
 class NewestFirstIndex(models.Index):
     """An index for a list's default order, `<date> DESC NULLS LAST` then its tie-breakers.
 

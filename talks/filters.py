@@ -87,18 +87,28 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return queryset.order_by(*queryset.query.order_by, "pk") if value else queryset
 
 
-def published_issue_ids_beneath(issue: Issue) -> set[int]:
-    """The issue and all its published sub-issues, at any depth, from one query."""
+def published_issue_children() -> dict:
+    """{issue id or None: ids of its published sub-issues}, for every published issue, in one query."""
     children = {}
     for pk, parent_id in Issue.objects.published().values_list("pk", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    found, waiting = set(), [issue.pk]
+    return children
+
+
+def issue_ids_beneath(issue_id: int, children: dict) -> set[int]:
+    """The issue and, at any depth, the sub-issues `children` names."""
+    found, waiting = set(), [issue_id]
     while waiting:
         pk = waiting.pop()
         if pk not in found:
             found.add(pk)
             waiting.extend(children.get(pk, []))
     return found
+
+
+def published_issue_ids_beneath(issue: Issue) -> set[int]:
+    """The issue and all its published sub-issues, at any depth, from one query."""
+    return issue_ids_beneath(issue.pk, published_issue_children())
 
 
 def public_parties(request=None):

@@ -14,6 +14,7 @@ from sources.records import (
     Publishable,
     Timestamped,
     describe_date,
+    list_items,
     stable_key_field,
 )
 from talks.querysets import CitationQuerySet, ClaimQuerySet, DelegationQuerySet, MembershipQuerySet
@@ -245,7 +246,7 @@ class Participant(Publishable):
 
     @property
     def alias_list(self) -> list[str]:
-        return [alias.strip() for alias in self.aliases.splitlines() if alias.strip()]
+        return list_items(self.aliases)
 
 
 class Membership(Timestamped):

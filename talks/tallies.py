@@ -25,6 +25,7 @@ from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from sources.models import SourceArticle
+from talks.filters import issue_ids_beneath, published_issue_children
 from talks.models import Citation, Claim, ClaimIssue, Delegation, Issue, Membership, Participant, Round, Tally
 from talks.querysets import evidence_of_claim
 
@@ -113,20 +114,12 @@ ISSUE_TREE = "claims.issue_tree"
 
 def issue_tree_counts(issue_ids=None) -> dict[str, int]:
     """Published claims on each published issue or on any of its published sub-issues, at any depth:
-    what an issue's page and `?issue=` count. For the given issues, or for all."""
-    parents = dict(Issue.objects.published().values_list("pk", "parent_id"))
-    children = {}
-    for pk, parent in parents.items():
-        children.setdefault(parent, []).append(pk)
+    what an issue's page and `?issue=` count, walked as the filter walks. For the given issues, or all."""
+    children = published_issue_children()
+    published = {pk for sub_issues in children.values() for pk in sub_issues}
     counts = {}
-    for issue_id in parents if issue_ids is None else [pk for pk in issue_ids if pk in parents]:
-        subtree, waiting = set(), [issue_id]
-        while waiting:
-            pk = waiting.pop()
-            if pk not in subtree:
-                subtree.add(pk)
-                waiting.extend(children.get(pk, []))
-        links = ClaimIssue.objects.filter(issue__in=subtree).values("claim_id")
+    for issue_id in published if issue_ids is None else published & set(issue_ids):
+        links = ClaimIssue.objects.filter(issue__in=issue_ids_beneath(issue_id, children)).values("claim_id")
         counts[as_value(issue_id)] = Claim.objects.published().filter(pk__in=links).count()
     return counts
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db.models import QuerySet
 
-from sources.records import PublicationStatus, Publishable
+from sources.records import PublicationStatus, Publishable, list_items
 from talks.dataset.tables import ALIAS_SEPARATOR, TABLES, Column, Table
 
 PACKAGE_NAME = "parley"
@@ -113,8 +113,7 @@ def typed_rows(
                 if column.many_to_many:
                     row.append(related[column.name].get(values[0], []))
                 elif column.multiline_list:
-                    text = by_name[column.name] or ""
-                    row.append([line.strip() for line in text.splitlines() if line.strip()])
+                    row.append(list_items(by_name[column.name]))
                 else:
                     row.append(None if by_name[column.name] == "" else by_name[column.name])
             yield row
