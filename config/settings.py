@@ -209,6 +209,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The claim fragment only (see config/jinja2.py), rendered through the `claim_card` tag.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
 ]
 
 WSGI_APPLICATION = "config.wsgi.application"

@@ -2,6 +2,7 @@ import json
 import re
 
 from django import template
+from django.template import engines
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -40,3 +41,11 @@ def json_ld(data):
     """Structured data for search engines, escaped so no text can close the script element."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=True).translate(JSON_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')
+
+
+@register.simple_tag
+def claim_card(claim, show_round=False):
+    """One claim with its numbered references (templates/jinja2/includes/claim.html). `claim` comes
+    from Claim.objects...for_display(); `show_round` names its round, for pages not about that round."""
+    card = engines["jinja2"].get_template("includes/claim.html")
+    return mark_safe(card.render({"claim": claim, "show_round": show_round}))  # escaped by Jinja2
