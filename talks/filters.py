@@ -9,6 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 
+from config.jinja2 import PublicFormRenderer
 from sources.models import Outlet, SourceArticle
 from talks.models import (
     Citation,
@@ -26,6 +27,12 @@ from talks.models import (
 
 MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
 YES_NO = [("true", "yes"), ("false", "no")]
+
+
+class PublicFilterForm(forms.Form):
+    """The form of every public list's filters, its widgets rendered with Jinja2 (see PublicFormRenderer)."""
+
+    default_renderer = PublicFormRenderer()
 
 
 def narrows(filterset) -> bool:
@@ -185,6 +192,7 @@ class ClaimFilter(django_filters.FilterSet):
     class Meta:
         model = Claim
         fields = []
+        form = PublicFilterForm
 
     # To-many conditions as `pk IN (subquery)`, never joins: a join repeats a claim once per issue or
     # citation, and removing the repeats with DISTINCT over 300,000 claims costs more than the
@@ -236,6 +244,7 @@ class RoundFilter(django_filters.FilterSet):
     class Meta:
         model = Round
         fields = []
+        form = PublicFilterForm
 
     # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
     def filter_party(self, queryset, name, party):
@@ -269,6 +278,7 @@ class SourceFilter(django_filters.FilterSet):
     class Meta:
         model = SourceArticle
         fields = []
+        form = PublicFilterForm
 
     def filter_outlet(self, queryset, name, value):
         if value == "unknown":
@@ -299,6 +309,7 @@ class ParticipantFilter(django_filters.FilterSet):
     class Meta:
         model = Participant
         fields = []
+        form = PublicFilterForm
 
     # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
     def filter_role(self, queryset, name, value):
@@ -321,3 +332,4 @@ class IssueFilter(django_filters.FilterSet):
     class Meta:
         model = Issue
         fields = []
+        form = PublicFilterForm
