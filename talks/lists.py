@@ -14,7 +14,7 @@ from django_filters.views import FilterView
 from sources.models import Outlet
 from talks import tallies
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
-from talks.models import Citation, Claim, Delegation, Issue, Membership, Party, Round
+from talks.models import Citation, Claim, Delegation, Issue, Membership, Party, Round, Track
 
 PUBLISHED = "published"
 # A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
@@ -343,37 +343,34 @@ class RoundListView(PublicListView):
     def base_queryset(self):
         return RoundFilter.base_queryset().select_related("track")
 
+    stored_count = "rounds"
+
     def facets(self, result):
         query = self.request.GET
-        rounds = Round.objects.filter(pk__in=result.values("pk"))
+        if self.is_unfiltered():
+            tracks = tallies.counts_by_record("rounds.track", Track.objects.all(), "name", FACET_CHOICES)
+            statuses = tallies.counts_by_value("rounds.status", FACET_CHOICES)
+            formats = tallies.counts_by_value("rounds.format", FACET_CHOICES)
+            countries = tallies.counts_by_value("rounds.country", FACET_CHOICES + 1)  # and no country
+            parties = tallies.counts_by_record("rounds.party", Party.objects.all(), "name", FACET_CHOICES)
+        else:
+            rounds = Round.objects.filter(pk__in=result.values("pk"))
+            tracks = grouped(rounds, "track__slug", "track__name")
+            statuses = grouped(rounds, "status", "status")
+            formats = grouped(rounds, "format", "format")
+            countries = grouped(rounds, "country", "country")
+            parties = grouped(
+                Delegation.objects.filter(round__in=rounds),
+                "party__slug",
+                "party__name",
+                count=Count("round", distinct=True),
+            )
         return [
-            facet(query, "track", "Track", grouped(rounds, "track__slug", "track__name")),
-            facet(
-                query,
-                "status",
-                "Status",
-                grouped(rounds, "status", "status"),
-                dict(Round.Status.choices),
-            ),
-            facet(
-                query,
-                "format",
-                "Format",
-                grouped(rounds, "format", "format"),
-                dict(Round.Format.choices),
-            ),
-            facet(query, "country", "Country", grouped(rounds, "country", "country")),
-            facet(
-                query,
-                "party",
-                "Party",
-                grouped(
-                    Delegation.objects.filter(round__in=rounds),
-                    "party__slug",
-                    "party__name",
-                    count=Count("round", distinct=True),
-                ),
-            ),
+            facet(query, "track", "Track", tracks),
+            facet(query, "status", "Status", statuses, dict(Round.Status.choices)),
+            facet(query, "format", "Format", formats, dict(Round.Format.choices)),
+            facet(query, "country", "Country", countries),
+            facet(query, "party", "Party", parties),
         ]
 
 

@@ -1,9 +1,10 @@
 """Counts kept up to date as records change, so that no page counts the archive.
 
 An unfiltered list shows how many records there are and, in its facets, how they divide by issue,
-party, kind, round, outlet or language. At full size (300,000 claims) counting that live costs
-seconds per request, so each of those counts is a `Tally` row, written when a record changes in the
-same transaction as the change: readers never see a count that disagrees with the records.
+party, kind, round, outlet, language, track, status, format or country. At full size (300,000
+claims) counting that live costs seconds per request, so each of those counts is a `Tally` row,
+written when a record changes in the same transaction as the change: readers never see a count
+that disagrees with the records.
 
 Each claim's evidence (how many outlets report it, whether any disputes it) is stored on the claim
 the same way, so lists filter and order by it without counting citations.
@@ -89,6 +90,12 @@ DIMENSIONS = {
         Dimension("articles.outlet", SourceArticle.objects.published, "outlet_id"),
         Dimension("articles.language", SourceArticle.objects.published, "language"),
         Dimension("people.role", Membership.objects.published, "role", counted="participant"),
+        Dimension("rounds", Round.objects.published),
+        Dimension("rounds.track", Round.objects.published, "track_id"),
+        Dimension("rounds.status", Round.objects.published, "status"),
+        Dimension("rounds.format", Round.objects.published, "format"),
+        Dimension("rounds.country", Round.objects.published, "country"),
+        Dimension("rounds.party", Delegation.objects.published, "party_id", counted="round"),
     ]
 }
 
@@ -268,6 +275,13 @@ def counts_for_records(name: str, records) -> dict[int, int]:
 WATCHED = {
     Claim: {"claims": None, "claims.party": "party_id", "claims.kind": "kind", "claims.round": "round_id"},
     SourceArticle: {"articles": None, "articles.outlet": "outlet_id", "articles.language": "language"},
+    Round: {
+        "rounds": None,
+        "rounds.track": "track_id",
+        "rounds.status": "status",
+        "rounds.format": "format",
+        "rounds.country": "country",
+    },
 }
 
 
@@ -372,6 +386,20 @@ def recount_seats(sender, instance, **kwargs):
     DIMENSIONS["people.role"].refresh()
 
 
+def recount_round_parties(sender, instance, **kwargs):
+    """Which parties sat at public rounds depends on delegations and on rounds' publication."""
+    if _deferred.get():
+        return
+    if sender is Round and "created" in kwargs and not status_changed(instance):
+        return  # a round's other edits do not change who sat at public rounds
+    DIMENSIONS["rounds.party"].refresh()
+
+
+def status_changed(instance) -> bool:
+    """Whether a save published or unpublished the record (remember_status read its status before)."""
+    return getattr(instance, "_tally_status", None) != instance.publication_status
+
+
 def recount_seat_roles(sender, instance, **kwargs):
     """A seat, a delegation, a round or a person changed: the people concerned are reread.
 
@@ -449,6 +477,13 @@ def connect() -> None:
         post_save.connect(recount_seat_roles, sender=model, dispatch_uid=f"tally_roles_save_{model.__name__}")
         post_delete.connect(
             recount_seat_roles, sender=model, dispatch_uid=f"tally_roles_del_{model.__name__}"
+        )
+    for model in (Delegation, Round):
+        post_save.connect(
+            recount_round_parties, sender=model, dispatch_uid=f"tally_round_parties_save_{model.__name__}"
+        )
+        post_delete.connect(
+            recount_round_parties, sender=model, dispatch_uid=f"tally_round_parties_del_{model.__name__}"
         )
     for model in (Membership, Delegation, Round, Participant):
         post_save.connect(recount_seats, sender=model, dispatch_uid=f"tally_seats_save_{model.__name__}")

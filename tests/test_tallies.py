@@ -296,3 +296,42 @@ def test_a_persons_stored_seat_roles_follow_their_seats_and_rounds():
     other.refresh_from_db()
     assert other.seat_roles == ""
     assert_counts_current()
+
+
+def test_the_round_lists_stored_counts_follow_rounds_and_their_delegations():
+    round_ = make_round(publication_status=PUBLISHED, country="Switzerland", status="held")
+    delegation = make_delegation(round=round_)
+    assert_counts_current()
+    assert tallies.total("rounds") == 1
+    assert tallies.count_for("rounds.party", delegation.party_id) == 1
+
+    round_.track = make_round().track  # another track, as editors move a round
+    round_.country, round_.status, round_.format = "Turkey", "postponed", "bilateral"
+    round_.save()
+    assert_counts_current()
+    delegation.party = make_party()
+    delegation.save()
+    assert_counts_current()
+    make_delegation(round=round_)
+    assert_counts_current()
+    round_.publication_status = "withdrawn"
+    round_.withdrawal_reason = "A test."
+    round_.save()
+    assert_counts_current()
+    assert tallies.total("rounds") == 0 and tallies.count_for("rounds.party", delegation.party_id) == 0
+    round_.delete()
+    assert_counts_current()
+
+
+def test_the_unfiltered_round_list_shows_the_counts_a_filter_shows(client):
+    party = make_party(name="Ukraine")
+    for country in ["Switzerland", "Switzerland", "Turkey"]:
+        make_delegation(round=make_round(publication_status=PUBLISHED, country=country), party=party)
+    make_round(country="Switzerland")  # a draft: counted nowhere
+    unfiltered = client.get(reverse("round_list")).content.decode()
+    assert re.search(r"<strong>3</strong>", unfiltered)
+    assert re.search(r'href="\?country=Switzerland">Switzerland</a> <span class="count">2</span>', unfiltered)
+    assert re.search(rf'href="\?party={party.slug}">Ukraine</a> <span class="count">3</span>', unfiltered)
+    filtered = client.get(reverse("round_list") + "?country=Switzerland").content.decode()
+    assert re.search(r"<strong>2</strong>", filtered)
+    assert re.search(rf'href="\?country=Switzerland&amp;party={party.slug}">Ukraine</a> <span', filtered)
