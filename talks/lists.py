@@ -1,11 +1,13 @@
 """The public lists: filtered, faceted, paginated, each reproducible from its URL."""
 
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, F, IntegerField, Model, OuterRef, Subquery, Value
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
@@ -20,7 +22,6 @@ PUBLISHED = "published"
 # A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
 # 500 outlets). Any other value is one filter away in the form.
 FACET_CHOICES = 12
-SCAN_BATCH = 5000
 
 
 def changed_query(query: QueryDict, changes: dict) -> str:
@@ -120,34 +121,111 @@ class ScannedFacet:
         ]
 
 
-def scan(queryset, facets: list[ScannedFacet]) -> tuple[int, dict[str, Counter]]:
-    """How many records match, and how many of them have each value of each facet: one query.
+# Column types that Python orders exactly as the databases do. Text is left to the database, whose
+# collation Python does not know; so are related fields and expressions.
+ORDERED_ALIKE = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "DateField",
+    "DateTimeField",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+}
 
-    Fetches a few small columns per match (ids and choice values) and counts in Python: one pass
-    over the matches instead of one grouped query each for the count and every facet. The join to a
-    to-many facet repeats a record once per link, each (record, value) pair once, so that facet
-    counts rows and the others count records; with two such facets the pairs would multiply.
+
+@dataclass(frozen=True)
+class SortTerm:
+    column: str
+    descending: bool
+    nulls_last: bool  # where rows without a value go, in the final order
+
+
+def sort_terms(queryset) -> list[SortTerm] | None:
+    """The queryset's ordering as terms Python can apply to its rows exactly as the database would,
+    or None when any term is one it cannot (text, a related field, an expression)."""
+    query, meta = queryset.query, queryset.model._meta
+    terms = query.order_by or (meta.ordering if query.default_ordering else ())
+    sort = []
+    for term in terms:
+        nulls_first = nulls_last = False
+        if isinstance(term, str):
+            descending, name = term.startswith("-"), term.removeprefix("-")
+        elif isinstance(term, OrderBy) and isinstance(term.expression, F):
+            descending, name = term.descending, term.expression.name
+            nulls_first, nulls_last = bool(term.nulls_first), bool(term.nulls_last)
+        else:
+            return None
+        try:
+            field = meta.pk if name == "pk" else meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if field.is_relation or field.get_internal_type() not in ORDERED_ALIKE:
+            return None
+        if not (nulls_first or nulls_last):
+            # Untold, PostgreSQL sorts NULL as the largest value and SQLite as the smallest.
+            nulls_last = connection.features.nulls_order_largest != descending
+        sort.append(SortTerm(field.attname, descending, nulls_last))
+    return sort
+
+
+def in_order(records: dict, positions: list[int], terms: list[SortTerm]) -> list:
+    """The keys of `records` ({pk: row}) ordered by the terms, read at those positions of each row:
+    one stable sort per term, the last term first."""
+    keys = list(records)
+    for position, term in reversed(list(zip(positions, terms, strict=True))):
+        present = [key for key in keys if records[key][position] is not None]
+        missing = [key for key in keys if records[key][position] is None]
+        present.sort(key=lambda key: records[key][position], reverse=term.descending)
+        keys = present + missing if term.nulls_last else missing + present
+    return keys
+
+
+@dataclass
+class Scan:
+    count: int
+    counters: dict[str, Counter]
+    ordered_keys: list | None  # every match's key in the list's order, when Python could order them
+
+
+def scan(queryset, facets: list[ScannedFacet]) -> Scan:
+    """How many records match, how many of them have each value of each facet and, where Python
+    orders as the database does, every match's key in order: one query.
+
+    Fetches a few small columns per match (ids, choice values, the ordering's numbers and dates) and
+    counts in Python: one pass over the matches instead of one grouped query each for the count and
+    every facet, and another for the page's keys. The join to a to-many facet repeats a record once
+    per link, each (record, value) pair once, so that facet counts rows and the others count
+    records; with two such facets the pairs would multiply.
+
+    The rows are fetched in one piece, not through a server-side cursor: every match is kept in
+    memory for the counting anyway, and PostgreSQL materialises a held cursor before its first row.
     """
     if sum(spec.to_many for spec in facets) > 1:
         raise ValueError("scan() reads at most one to-many facet in its single query")
-    rows = (
-        queryset.order_by()
-        .values_list("pk", *(spec.field for spec in facets))
-        .iterator(chunk_size=SCAN_BATCH)
-    )
+    terms = sort_terms(queryset)
+    columns = ["pk", *(spec.field for spec in facets), *(term.column for term in terms or ())]
     records = {}  # pk: its row, once per record
     counters = {spec.param: Counter() for spec in facets}
-    while batch := list(itertools.islice(rows, SCAN_BATCH)):
-        records.update((row[0], row) for row in batch)
-        for position, spec in enumerate(facets, 1):
-            if spec.to_many:
-                counters[spec.param].update(row[position] for row in batch if row[position] is not None)
+    to_many = [(position, spec) for position, spec in enumerate(facets, 1) if spec.to_many]
+    for row in queryset.order_by().values_list(*columns):
+        records[row[0]] = row
+        for position, spec in to_many:
+            if row[position] is not None:
+                counters[spec.param][row[position]] += 1
     for position, spec in enumerate(facets, 1):
         if not spec.to_many:
             counters[spec.param].update(
                 row[position] for row in records.values() if row[position] is not None
             )
-    return len(records), counters
+    ordered_keys = None
+    if terms is not None:
+        first = 1 + len(facets)
+        ordered_keys = in_order(records, list(range(first, first + len(terms))), terms)
+    return Scan(len(records), counters, ordered_keys)
 
 
 class CountedPaginator(Paginator):
@@ -160,15 +238,21 @@ class CountedPaginator(Paginator):
     (an issue's 30,000 links, say) would cost SQLite more than reading the 25 rows.
     """
 
-    def __init__(self, *args, known_count=None, rows=None, **kwargs):
+    def __init__(self, *args, known_count=None, rows=None, ordered_keys=None, **kwargs):
         super().__init__(*args, **kwargs)
         if known_count is not None:
             self.count = known_count  # fills the cached_property
         self.rows = self.object_list if rows is None else rows
+        self.ordered_keys = ordered_keys
 
     def page(self, number):
         page = super().page(number)
-        keys = list(page.object_list.values_list("pk", flat=True))
+        if self.ordered_keys is None:
+            keys = list(page.object_list.values_list("pk", flat=True))
+        else:  # a scan of the whole list ordered it already
+            keys = (
+                self.ordered_keys[(page.number - 1) * self.per_page : page.end_index()] if self.count else []
+            )
         rows = {row.pk: row for row in self.rows.filter(pk__in=keys).order_by()}
         page.object_list = [rows[key] for key in keys]
         return page
@@ -209,12 +293,20 @@ class PublicListView(FilterView):
     scan_counters = None
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        known = None
+        known = ordered_keys = None
         if self.stored_count and self.is_unfiltered():
             known = tallies.total(self.stored_count)
         elif not self.is_unfiltered() and self.scanned_facets():
-            known, self.scan_counters = scan(queryset, self.scanned_facets())
-        return CountedPaginator(queryset, per_page, known_count=known, rows=self.base_queryset(), **kwargs)
+            found = scan(queryset, self.scanned_facets())
+            known, self.scan_counters, ordered_keys = found.count, found.counters, found.ordered_keys
+        return CountedPaginator(
+            queryset,
+            per_page,
+            known_count=known,
+            rows=self.base_queryset(),
+            ordered_keys=ordered_keys,
+            **kwargs,
+        )
 
     def facets_from_scan(self) -> list[Facet]:
         return [
