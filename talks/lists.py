@@ -98,8 +98,9 @@ class ScannedFacet:
     """A facet a filtered list counts from its own rows, in the one query that also counts the list.
 
     `field` is read for every matching record; `to_many` says it is read through a to-many relation
-    (a claim's issues). `records` are the public records its values name, for their slugs and
-    labels; `labels` name a choice field's values.
+    (a claim's issues), `words` that it holds several values (a person's kinds of seat). `records`
+    are the public records its values name, for their slugs and labels; `labels` name a choice
+    field's values.
     """
 
     param: str
@@ -109,6 +110,7 @@ class ScannedFacet:
     label_field: str = "name"
     labels: dict | None = None
     to_many: bool = False
+    words: bool = False  # the field holds several values, separated by spaces
 
     def rows(self, counter: Counter) -> list[tuple]:
         if self.records is None:
@@ -217,7 +219,11 @@ def scan(queryset, facets: list[ScannedFacet]) -> Scan:
             if row[position] is not None:
                 counters[spec.param][row[position]] += 1
     for position, spec in enumerate(facets, 1):
-        if not spec.to_many:
+        if spec.words:
+            counters[spec.param].update(
+                word for row in records.values() for word in (row[position] or "").split()
+            )
+        elif not spec.to_many:
             counters[spec.param].update(
                 row[position] for row in records.values() if row[position] is not None
             )
@@ -505,16 +511,6 @@ class SourceListView(PublicListView):
         ]
 
 
-def seat_roles_of(people) -> list[tuple[str, str, int]]:
-    """(role, role, count): how many of these people held each kind of public seat, most first,
-    read from the roles stored on each person (see Participant.seat_roles)."""
-    held = Counter()
-    for roles in people.order_by().values_list("seat_roles", flat=True):
-        held.update(roles.split())
-    most = sorted(held.items(), key=lambda item: (-item[1], item[0]))[:FACET_CHOICES]
-    return [(role, role, count) for role, count in most]
-
-
 class ParticipantListView(PublicListView):
     filterset_class = ParticipantFilter
     downloads = ("participants",)
@@ -525,17 +521,33 @@ class ParticipantListView(PublicListView):
     def base_queryset(self):
         return ParticipantFilter.base_queryset().select_related("party")
 
+    stored_count = "people"
+
     def facets(self, result):
+        if not self.is_unfiltered():
+            return self.facets_from_scan()
         query = self.request.GET
-        if self.is_unfiltered():
-            roles = tallies.counts_by_value("people.role", FACET_CHOICES)
-        else:
-            roles = seat_roles_of(result)
-        # Each person has one party and the filters add no duplicates: a plain count suffices.
-        parties = grouped(result.order_by(), "party__slug", "party__name", count=Count("pk"))
         return [
-            facet(query, "party", "Party", parties),
-            facet(query, "role", "Seat held", roles, dict(Membership.Role.choices)),
+            facet(
+                query,
+                "party",
+                "Party",
+                tallies.counts_by_record("people.party", Party.objects.all(), "name", FACET_CHOICES),
+            ),
+            facet(
+                query,
+                "role",
+                "Seat held",
+                tallies.counts_by_value("people.role", FACET_CHOICES),
+                dict(Membership.Role.choices),
+            ),
+        ]
+
+    def scanned_facets(self):
+        return [
+            ScannedFacet("party", "Party", "party_id", Party.objects.all()),
+            # The kinds of public seat each person held, stored on them (see Participant.seat_roles).
+            ScannedFacet("role", "Seat held", "seat_roles", labels=dict(Membership.Role.choices), words=True),
         ]
 
 

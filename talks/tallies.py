@@ -89,6 +89,8 @@ DIMENSIONS = {
         Dimension("articles", SourceArticle.objects.published),
         Dimension("articles.outlet", SourceArticle.objects.published, "outlet_id"),
         Dimension("articles.language", SourceArticle.objects.published, "language"),
+        Dimension("people", Participant.objects.published),
+        Dimension("people.party", Participant.objects.published, "party_id"),
         Dimension("people.role", Membership.objects.published, "role", counted="participant"),
         Dimension("rounds", Round.objects.published),
         Dimension("rounds.track", Round.objects.published, "track_id"),
@@ -275,6 +277,7 @@ def counts_for_records(name: str, records) -> dict[int, int]:
 WATCHED = {
     Claim: {"claims": None, "claims.party": "party_id", "claims.kind": "kind", "claims.round": "round_id"},
     SourceArticle: {"articles": None, "articles.outlet": "outlet_id", "articles.language": "language"},
+    Participant: {"people": None, "people.party": "party_id"},
     Round: {
         "rounds": None,
         "rounds.track": "track_id",

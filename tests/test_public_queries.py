@@ -27,7 +27,9 @@ class Archive:
 
     def __init__(self):
         self.track = make_track()
-        self.round = make_round(track=self.track, sequence=1000, publication_status=PUBLISHED)
+        self.round = make_round(
+            track=self.track, sequence=0, publication_status=PUBLISHED
+        )  # builders count from 1
         self.issue = make_issue(name="Territory", publication_status=PUBLISHED)
         self.person = make_participant(
             name="Vladimir Medinsky", aliases="Medinski", publication_status=PUBLISHED

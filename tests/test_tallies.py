@@ -335,3 +335,18 @@ def test_the_unfiltered_round_list_shows_the_counts_a_filter_shows(client):
     filtered = client.get(reverse("round_list") + "?country=Switzerland").content.decode()
     assert re.search(r"<strong>2</strong>", filtered)
     assert re.search(rf'href="\?country=Switzerland&amp;party={party.slug}">Ukraine</a> <span', filtered)
+
+
+def test_the_people_lists_stored_counts_follow_peoples_party_and_publication():
+    person = make_participant(publication_status=PUBLISHED, party=make_party())
+    make_participant(party=person.party)  # a draft: counted nowhere
+    assert_counts_current()
+    assert tallies.total("people") == 1 and tallies.count_for("people.party", person.party_id) == 1
+    person.party = make_party()
+    person.save()
+    assert_counts_current()
+    person.publication_status = "withdrawn"
+    person.withdrawal_reason = "A test."
+    person.save()
+    assert_counts_current()
+    assert tallies.total("people") == 0
