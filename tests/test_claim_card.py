@@ -1,9 +1,10 @@
 """A claim's card, rendered by Jinja2 on every page that shows claims: what editors typed is text."""
 
 import pytest
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
-from talks.models import Issue
+from talks.models import Claim, Issue
+from talks.templatetags.parley import claim_card
 from tests.builders import PUBLISHED, make_article, make_citation, make_public_claim
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +62,15 @@ def test_a_card_names_an_unknown_outlet_and_links_the_claims_round_speaker_issue
         assert f'href="{url}"' in card, url
     assert "unknown outlet" in card and "reported by 3 outlets" in card
     assert card.count("<li id=") == 3
+
+
+def test_a_cards_links_follow_the_path_the_site_is_served_under(claim_with_markup):
+    claim = Claim.objects.for_display().get(pk=claim_with_markup.pk)
+    link = f'href="/claims/{claim.pk}/"'
+    try:
+        assert link in claim_card(claim)
+        set_script_prefix("/archive/")  # as a server sets it for a site served under /archive/
+        assert f'href="/archive/claims/{claim.pk}/"' in claim_card(claim)
+    finally:
+        set_script_prefix("/")
+    assert link in claim_card(claim)
