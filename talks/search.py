@@ -1,17 +1,21 @@
 """Searching the whole archive: rounds, claims, articles, people (aliases too) and issues.
 
 On PostgreSQL this is full-text search in web-search syntax ("quoted phrases", -exclusions, or),
-ranked, using the GIN indexes the migrations create there. SQLite has no such engine, so there every
-word must occur somewhere in the record's searched fields.
+ranked, using the GIN indexes the migrations create there. On SQLite every word must occur somewhere
+in the record's searched fields, as any part of a word, ignoring case: found through FTS5 trigram
+indexes (migration 0014), or by reading the fields for words under three characters, which a
+trigram index cannot look up.
 """
 
 import re
+import sqlite3
 from dataclasses import dataclass
 
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 
 from sources.models import SourceArticle
@@ -57,6 +61,22 @@ KINDS = (
 )
 
 
+# The tables searched on SQLite and their columns: each KIND's model and fields.
+SQLITE_SEARCH_TABLES = {
+    "talks_round": ("title", "summary", "outcome", "city", "venue"),
+    "talks_claim": ("text",),
+    "sources_sourcearticle": ("headline", "body"),
+    "talks_participant": ("name", "aliases", "description"),
+    "talks_issue": ("name", "description"),
+}
+TRIGRAM = 3  # the shortest word a trigram index can look up
+
+
+def sqlite_has_trigram_search() -> bool:
+    """FTS5's trigram tokenizer came with SQLite 3.34 (2020)."""
+    return sqlite3.sqlite_version_info >= (3, 34)
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search the archive", max_length=200, required=False, strip=True)
 
@@ -88,7 +108,13 @@ def matching(kind: SearchKind, text: str) -> tuple[QuerySet, bool]:
             .order_by(F("rank").desc(), "pk")
         )
         return ranked, len(keys) > RANKED_MATCHES
+    index = f"{queryset.model._meta.db_table}_search"
     for word in words_of(text):
+        if len(word) >= TRIGRAM and sqlite_has_trigram_search():
+            phrase = '"' + word.replace('"', '""') + '"'  # the word as it is, never FTS5 syntax
+            matches = RawSQL(f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [phrase])  # noqa: S611
+            queryset = queryset.filter(pk__in=matches)
+            continue
         condition = Q()
         for field in kind.fields:
             condition |= Q(**{f"{field}__icontains": word})

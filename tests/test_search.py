@@ -114,3 +114,35 @@ def test_postgresql_ranks_only_the_newest_matches_of_a_common_word_and_says_so(c
     response = search(client, "sanctions")
     assert set(found(response, "claims")) == {newest[1].key, newest[2].key}
     assert "More than 2 match: these are the best of the 2 added most recently." in response.content.decode()
+
+
+def test_the_sqlite_search_indexes_cover_exactly_what_each_kind_searches():
+    indexed = {kind.queryset().model._meta.db_table: kind.fields for kind in KINDS}
+    assert indexed == search_module.SQLITE_SEARCH_TABLES
+
+
+on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the trigram indexes are SQLite's")
+
+
+@on_sqlite
+def test_sqlite_finds_any_part_of_a_word_in_any_case_and_follows_edits_and_deletions(client):
+    claim = make_claim(text="Talks on Zaporizhzhia nuclear plant resumed.", publication_status="published")
+    assert claim.key in found(search(client, "zaporiz"), "claims")
+    assert claim.key in found(search(client, "NUCLEAR plant"), "claims")  # every word, any case
+    assert claim.key not in found(search(client, "nuclear submarine"), "claims")
+    claim.text = "Talks on the Kakhovka dam resumed."
+    claim.save()
+    assert claim.key not in found(search(client, "zaporiz"), "claims")
+    assert claim.key in found(search(client, "kakhovka"), "claims")
+    claim.delete()
+    assert claim.key not in found(search(client, "kakhovka"), "claims")
+
+
+@on_sqlite
+def test_sqlite_still_finds_words_too_short_for_the_index_and_never_drafts(client):
+    claim = make_claim(text="The EU met near Qwertyland.", publication_status="published")
+    make_claim(text="A draft on Qwertyland and the EU.")
+    assert found(search(client, "EU qwertyland"), "claims") == [claim.key]
+    # Words FTS5 reads as operators are searched as words.
+    assert found(search(client, "NEAR qwertyland"), "claims") == [claim.key]
+    assert found(search(client, "NOT qwertyland"), "claims") == []
