@@ -93,6 +93,14 @@ def grouped(queryset, *fields, count=None):
     return queryset.values_list(*fields).annotate(count=counted).order_by("-count", *fields)[:FACET_CHOICES]
 
 
+def stored_rows(dimension: str, records=None, label: str = "name", limit: int = FACET_CHOICES) -> list:
+    """An unfiltered list's facet rows, from the stored tallies: by public record (linked by slug,
+    named by `label`) or, without `records`, by value."""
+    if records is None:
+        return tallies.counts_by_value(dimension, limit)
+    return tallies.counts_by_record(dimension, records, label, limit)
+
+
 @dataclass(frozen=True)
 class ScannedFacet:
     """A facet a filtered list counts from its own rows, in the one query that also counts the list.
@@ -389,34 +397,11 @@ class ClaimListView(PublicListView):
         query = self.request.GET
         if self.is_unfiltered():
             return [
+                facet(query, "issue", "Issue", stored_rows("claims.issue", Issue.objects.published())),
+                facet(query, "party", "Party", stored_rows("claims.party", Party.objects.all())),
+                facet(query, "kind", "Kind", stored_rows("claims.kind"), dict(Claim.Kind.choices)),
                 facet(
-                    query,
-                    "issue",
-                    "Issue",
-                    tallies.counts_by_record(
-                        "claims.issue", Issue.objects.published(), "name", FACET_CHOICES
-                    ),
-                ),
-                facet(
-                    query,
-                    "party",
-                    "Party",
-                    tallies.counts_by_record("claims.party", Party.objects.all(), "name", FACET_CHOICES),
-                ),
-                facet(
-                    query,
-                    "kind",
-                    "Kind",
-                    tallies.counts_by_value("claims.kind", FACET_CHOICES),
-                    labels=dict(Claim.Kind.choices),
-                ),
-                facet(
-                    query,
-                    "round",
-                    "Round",
-                    tallies.counts_by_record(
-                        "claims.round", Round.objects.published(), "title", FACET_CHOICES
-                    ),
+                    query, "round", "Round", stored_rows("claims.round", Round.objects.published(), "title")
                 ),
             ]
         return self.facets_from_scan()
@@ -446,11 +431,11 @@ class RoundListView(PublicListView):
     def facets(self, result):
         query = self.request.GET
         if self.is_unfiltered():
-            tracks = tallies.counts_by_record("rounds.track", Track.objects.all(), "name", FACET_CHOICES)
-            statuses = tallies.counts_by_value("rounds.status", FACET_CHOICES)
-            formats = tallies.counts_by_value("rounds.format", FACET_CHOICES)
-            countries = tallies.counts_by_value("rounds.country", FACET_CHOICES + 1)  # and no country
-            parties = tallies.counts_by_record("rounds.party", Party.objects.all(), "name", FACET_CHOICES)
+            tracks = stored_rows("rounds.track", Track.objects.all())
+            statuses = stored_rows("rounds.status")
+            formats = stored_rows("rounds.format")
+            countries = stored_rows("rounds.country", limit=FACET_CHOICES + 1)  # and rounds of no country
+            parties = stored_rows("rounds.party", Party.objects.all())
         else:
             rounds = Round.objects.filter(pk__in=result.values("pk"))
             tracks = grouped(rounds, "track__slug", "track__name")
@@ -493,10 +478,10 @@ class SourceListView(PublicListView):
     def facets(self, result):
         query = self.request.GET
         if self.is_unfiltered():
-            outlets = tallies.counts_by_record("articles.outlet", Outlet.objects.all(), "name", FACET_CHOICES)
+            outlets = stored_rows("articles.outlet", Outlet.objects.all())
             outlets.append((None, None, tallies.count_for("articles.outlet", None)))
             outlets = sorted(outlets, key=lambda row: -row[2])[:FACET_CHOICES]
-            languages = tallies.counts_by_value("articles.language", FACET_CHOICES)
+            languages = stored_rows("articles.language")
         else:
             # An article has one outlet and one language, and the filters add no duplicates.
             articles = result.order_by()
@@ -528,19 +513,8 @@ class ParticipantListView(PublicListView):
             return self.facets_from_scan()
         query = self.request.GET
         return [
-            facet(
-                query,
-                "party",
-                "Party",
-                tallies.counts_by_record("people.party", Party.objects.all(), "name", FACET_CHOICES),
-            ),
-            facet(
-                query,
-                "role",
-                "Seat held",
-                tallies.counts_by_value("people.role", FACET_CHOICES),
-                dict(Membership.Role.choices),
-            ),
+            facet(query, "party", "Party", stored_rows("people.party", Party.objects.all())),
+            facet(query, "role", "Seat held", stored_rows("people.role"), dict(Membership.Role.choices)),
         ]
 
     def scanned_facets(self):
