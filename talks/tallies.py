@@ -378,29 +378,32 @@ def recount_claim_issues(sender, instance, action, reverse, pk_set, **kwargs):
         recount_issues(set(pk_set or ()))
 
 
-def recount_seats(sender, instance, **kwargs):
-    """Who held which seat depends on seats, delegations, and rounds' and people's publication."""
+# Dimensions recounted whole when any of these records changes: what they count lies across
+# several tables, and each is one grouped count of a few thousand rows.
+RECOUNTED_WHOLE = {
+    "people.role": (Membership, Delegation, Round, Participant),  # who held which seat
+    "rounds.party": (Delegation, Round),  # which parties sat at public rounds
+}
+
+
+def recount_whole(sender, instance, **kwargs):
+    """A record that the dimensions in RECOUNTED_WHOLE read was saved or deleted: recount them.
+
+    A round's or person's save counts only when it published or unpublished them (remember_status
+    read their status before); their other edits move no seat and no party.
+    """
     if _deferred.get():
         return
-    if sender in (Round, Participant) and "created" in kwargs:
-        previous = getattr(instance, "_tally_status", None)
-        if previous == instance.publication_status:
-            return
-    DIMENSIONS["people.role"].refresh()
-
-
-def recount_round_parties(sender, instance, **kwargs):
-    """Which parties sat at public rounds depends on delegations and on rounds' publication."""
-    if _deferred.get():
+    status_before = getattr(instance, "_tally_status", None)  # None for a new record
+    if (
+        "created" in kwargs
+        and sender in (Round, Participant)
+        and status_before == instance.publication_status
+    ):
         return
-    if sender is Round and "created" in kwargs and not status_changed(instance):
-        return  # a round's other edits do not change who sat at public rounds
-    DIMENSIONS["rounds.party"].refresh()
-
-
-def status_changed(instance) -> bool:
-    """Whether a save published or unpublished the record (remember_status read its status before)."""
-    return getattr(instance, "_tally_status", None) != instance.publication_status
+    for name, senders in RECOUNTED_WHOLE.items():
+        if sender in senders:
+            DIMENSIONS[name].refresh()
 
 
 def recount_seat_roles(sender, instance, **kwargs):
@@ -481,13 +484,5 @@ def connect() -> None:
         post_delete.connect(
             recount_seat_roles, sender=model, dispatch_uid=f"tally_roles_del_{model.__name__}"
         )
-    for model in (Delegation, Round):
-        post_save.connect(
-            recount_round_parties, sender=model, dispatch_uid=f"tally_round_parties_save_{model.__name__}"
-        )
-        post_delete.connect(
-            recount_round_parties, sender=model, dispatch_uid=f"tally_round_parties_del_{model.__name__}"
-        )
-    for model in (Membership, Delegation, Round, Participant):
-        post_save.connect(recount_seats, sender=model, dispatch_uid=f"tally_seats_save_{model.__name__}")
-        post_delete.connect(recount_seats, sender=model, dispatch_uid=f"tally_seats_del_{model.__name__}")
+        post_save.connect(recount_whole, sender=model, dispatch_uid=f"tally_whole_save_{model.__name__}")
+        post_delete.connect(recount_whole, sender=model, dispatch_uid=f"tally_whole_del_{model.__name__}")
