@@ -7,13 +7,12 @@ step per cell; the bytes are those Python's `csv` writer would make of the typed
 """
 
 import datetime
-import itertools
 import json
 from collections.abc import Iterable, Iterator
 
 from django.db import connections
 from django.db.models import Case, CharField, F, Func, SlugField, Value, When
-from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Ord, Replace, StrIndex
+from django.db.models.functions import Cast, Coalesce, NullIf, Ord, Replace, StrIndex
 from django.db.models.lookups import GreaterThan, In
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
@@ -83,6 +82,19 @@ def finished_in_python(column: Column) -> bool:
     return bool(column.many_to_many or column.multiline_list)
 
 
+class Joined(Func):
+    """Texts joined by SQL's `||` operator. Django's Concat wraps every part in COALESCE on SQLite;
+    the parts joined here are never NULL, and 600,000 rows make each saved step count."""
+
+    arg_joiner = " || "
+    template = "(%(expressions)s)"
+    output_field = CharField()
+
+
+def formula_like(path: str):
+    return In(Ord(path), [ord(start) for start in FORMULA_STARTS])  # integers compare fastest
+
+
 def cell_in_database(column: Column):
     """A column's CSV cell as the database computes it: the text `cell()` makes of its typed value,
     formula-safe, or NULL for an empty cell. Rows then need no Python step per cell, which is what
@@ -94,20 +106,24 @@ def cell_in_database(column: Column):
     elif column.type == DATE:
         value = IsoDateText(path)
     elif column.type == STRING and not column.choices:  # a choice is a fixed word, never a formula
-        formula_like = In(Ord(path), [ord(start) for start in FORMULA_STARTS])  # integers compare fastest
-        neutralised = Concat(Value("'"), path, output_field=text)
-        value = NullIf(
-            Case(When(formula_like, then=neutralised), default=F(path), output_field=text), Value("")
+        neutralised = Case(
+            When(formula_like(path), then=Joined(Value("'"), path)), default=F(path), output_field=text
         )
+        value = NullIf(neutralised, Value(""))
     elif column.type == STRING:
         value = NullIf(F(path), Value(""), output_field=text)
     else:
         value = Cast(path, text)  # a number, written as its digits
+    return published_only(column, value, hidden=Value(None))
+
+
+def published_only(column: Column, value, hidden):
+    """The cell, or `hidden` where it names a record readers may not see (a draft must not show)."""
     status_path = reference_status_path(column)
-    if status_path:  # readers must not learn that a draft exists
-        published = When(**{status_path: PublicationStatus.PUBLISHED}, then=value)
-        value = Case(published, default=Value(None), output_field=text)
-    return value
+    if not status_path:
+        return value
+    published = When(**{status_path: PublicationStatus.PUBLISHED}, then=value)
+    return Case(published, default=hidden, output_field=CharField())
 
 
 QUOTE_WORTHY = ('"', ",", "\n", "\r")  # what makes Python's CSV writer quote a field
@@ -130,20 +146,40 @@ def holds_slug(model, path: str) -> bool:
 
 def quoted_in_database(column: Column, model):
     """`cell_in_database`, and then `quoted()` by the database too: a line is then the cells joined
-    by commas, with no Python step per cell."""
-    cell, text = cell_in_database(column), CharField()
-    if column.type != STRING or column.choices or holds_slug(model, column.orm_path):
-        return Coalesce(cell, Value(""), output_field=text)  # never holds a comma, quote or line break
-    # Where each character first occurs (0: nowhere), summed: plain position searches, no pattern matching.
-    holds_any = GreaterThan(sum(StrIndex(column.orm_path, Value(character)) for character in QUOTE_WORTHY), 0)
-    enclosed = Concat(Value('"'), Replace(cell, Value('"'), Value('""')), Value('"'), output_field=text)
-    return Case(When(holds_any, then=enclosed), default=Coalesce(cell, Value("")), output_field=text)
+    by commas, with no Python step per cell. Empty cells are '' here, not NULL.
+
+    Free text is one flat CASE, the common case (nothing to quote or neutralise) last: on SQLite the
+    expression's steps, not the reading of rows, are most of a large download's time.
+    """
+    path, text = column.orm_path, CharField()
+    if column.type != STRING:  # numbers, dates and true/false never hold a comma, quote or line break
+        return Coalesce(cell_in_database(column), Value(""), output_field=text)
+    neutralised = Joined(Value("'"), path)
+    if column.choices:  # a fixed word
+        value = Coalesce(path, Value(""), output_field=text)
+    elif holds_slug(model, path):  # letters, digits, - and _: a leading - is all there is to guard
+        value = Case(
+            When(formula_like(path), then=neutralised), default=Coalesce(path, Value("")), output_field=text
+        )
+    else:
+        # Where each character first occurs (0: nowhere), summed: plain position searches, no patterns.
+        positions = [StrIndex(path, Value(character)) for character in QUOTE_WORTHY]
+        holds_any = GreaterThan(sum(positions[1:], positions[0]), 0)
+        safe = Case(When(formula_like(path), then=neutralised), default=F(path), output_field=text)
+        enclosed = Joined(Value('"'), Replace(safe, Value('"'), Value('""')), Value('"'))
+        value = Case(
+            When(holds_any, then=enclosed),
+            When(formula_like(path), then=neutralised),
+            default=Coalesce(path, Value("")),
+            output_field=text,
+        )
+    return published_only(column, value, hidden=Value(""))
 
 
 def joined_csv(columns: tuple[Column, ...], queryset) -> Iterator[str]:
     """CSV lines in chunks, from cells the database (or, for lists, Python) has already quoted."""
     for batch in csv_batches(columns, queryset):
-        yield "".join(",".join(cells) + LINE_END for cells in batch)
+        yield LINE_END.join(map(",".join, batch)) + LINE_END
 
 
 def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
@@ -169,6 +205,17 @@ def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
         yield bytes(chunk)
 
 
+def fetched_in_batches(rows, batch_size: int) -> Iterator[list[tuple]]:
+    """A values_list's rows as the driver returns them, a batch at a time, through a server-side
+    cursor where there is one (PostgreSQL), so memory stays flat. Skips the ORM's per-row iterator:
+    the cells are finished text, with nothing to convert."""
+    sql, params = rows.query.sql_with_params()
+    with connections[rows.db].chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(batch_size):
+            yield batch
+
+
 def csv_batches(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PER_CHUNK) -> Iterator[list]:
     """The download's rows as lists of quoted CSV cells, a batch at a time."""
     cells = [
@@ -177,12 +224,9 @@ def csv_batches(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PE
         if not column.many_to_many
     ]
     if not any(finished_in_python(column) for column in columns):
-        rows = queryset.values_list(*cells).iterator(chunk_size=batch_size)
-        while batch := list(itertools.islice(rows, batch_size)):
-            yield batch
+        yield from fetched_in_batches(queryset.values_list(*cells), batch_size)
         return
-    rows = queryset.values_list("pk", *cells).iterator(chunk_size=batch_size)
-    while batch := list(itertools.islice(rows, batch_size)):
+    for batch in fetched_in_batches(queryset.values_list("pk", *cells), batch_size):
         related = {
             column.name: related_values(queryset.model, column, [row[0] for row in batch], everything=False)
             for column in columns

@@ -60,6 +60,8 @@ def test_a_download_writes_awkward_values_exactly_as_the_csv_module_would(client
         "line one\nline two",
         "carriage\r\nreturn",
         "=SUM(A1)",
+        "=SUM(A1, B1)",  # both neutralised and quoted
+        '-"quoted" from the first dash',
         "\ttabbed",
         " leading space ",
         "Тиждень переговорів — ü, 中文",
@@ -70,6 +72,9 @@ def test_a_download_writes_awkward_values_exactly_as_the_csv_module_would(client
         dated = {"published_on": datetime.date(999 + number, 1, 31), "published_on_precision": "day"}
         article = make_article(headline=text, publication_status=PUBLISHED, **(dated if number % 2 else {}))
         make_citation(claim=claim, article=article, quote=text or "x", note=text)
+    # A key is a slug, which may still begin with a dash.
+    dashed = make_public_claim(text="Dashed key", key="-dashed-claim")
+    make_citation(claim=dashed, article=make_article(key="-dashed-article", publication_status=PUBLISHED))
     for export in EXPORTS:
         expected = io.StringIO()
         writer = csv.writer(expected, lineterminator="\r\n")
