@@ -27,6 +27,24 @@ PRODUCTION = {
 }
 
 
+def test_the_wsgi_entry_point_loads_the_site_and_keeps_it_out_of_full_garbage_collections():
+    """Each server process loads the URL conf at start and freezes what it loaded, so that the
+    collector's full passes no longer walk Django's long-lived objects during requests."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    probe = (
+        "import gc, sys, config.wsgi; "
+        "print(gc.get_freeze_count(), 'talks.urls' in sys.modules, type(config.wsgi.application).__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=BASE_DIR, env={**env, **PRODUCTION}, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    frozen, urls_loaded, handler = result.stdout.split()
+    assert int(frozen) > 10_000
+    assert urls_loaded == "True"
+    assert handler == "WSGIHandler"
+
+
 def test_the_deploy_check_passes_with_production_settings():
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     result = subprocess.run(
