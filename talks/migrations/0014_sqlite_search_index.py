@@ -12,13 +12,13 @@ triggers: it must run `create_search_index` again (tests/test_search.py notices 
 
 from django.db import migrations
 
-from talks.search import SQLITE_SEARCH_TABLES, sqlite_has_trigram_search
+from talks.search import SEARCH_TABLES, sqlite_has_trigram_search
 
 
 def create_search_index(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite" or not sqlite_has_trigram_search():
         return
-    for table, columns in SQLITE_SEARCH_TABLES.items():
+    for table, columns in SEARCH_TABLES.items():
         index, listed = f"{table}_search", ", ".join(columns)
         new, old = (", ".join(f"{row}.{column}" for column in columns) for row in ("new", "old"))
         remove = f"INSERT INTO {index}({index}, rowid, {listed}) VALUES ('delete', old.id, {old});"
@@ -39,7 +39,7 @@ def create_search_index(apps, schema_editor):
 def drop_search_index(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
-    for table in SQLITE_SEARCH_TABLES:
+    for table in SEARCH_TABLES:
         for suffix in ("insert", "delete", "update"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_search_{suffix}")
         schema_editor.execute(f"DROP TABLE IF EXISTS {table}_search")
