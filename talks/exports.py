@@ -10,6 +10,7 @@ import datetime
 import json
 from collections.abc import Iterable, Iterator
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, CharField, F, Func, SlugField, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf, Ord, Replace, StrIndex
@@ -189,7 +190,10 @@ def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
     it leaves unquoted), and each row arrives as one message, whose line end becomes CRLF here.
     """
     cells = queryset.values_list(*(cell_in_database(column) for column in columns))
-    sql, params = cells.query.sql_with_params()
+    try:
+        sql, params = cells.query.sql_with_params()
+    except EmptyResultSet:  # filters that cannot match: no rows, and no query
+        return
     # Django's cursor wraps psycopg's, which binds the parameters into the COPY statement.
     with (
         connections[queryset.db].cursor() as cursor,
@@ -209,7 +213,10 @@ def fetched_in_batches(rows, batch_size: int) -> Iterator[list[tuple]]:
     """A values_list's rows as the driver returns them, a batch at a time, through a server-side
     cursor where there is one (PostgreSQL), so memory stays flat. Skips the ORM's per-row iterator:
     the cells are finished text, with nothing to convert."""
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # filters that cannot match: Django would skip the query too
+        return
     with connections[rows.db].chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(batch_size):
