@@ -1,5 +1,6 @@
 """Every list filter by its public parameter; bad values give messages, never errors."""
 
+import html as html_module
 import re
 
 import pytest
@@ -208,3 +209,18 @@ def test_an_outlet_is_typed_by_slug_not_picked_from_a_list_of_every_outlet(clien
     assert typed.context["filters_valid"]
     refused = client.get(reverse(list_name) + "?outlet=no-such-outlet")
     assert not refused.context["filters_valid"] and "outlet" in refused.context["filter"].form.errors
+
+
+def test_drop_downs_offer_the_public_records_by_name_with_the_chosen_one_selected(client):
+    from talks.models import Issue
+
+    draft = Issue.objects.create(name="Draft topic", slug="draft-topic", publication_status="draft")
+    html = results(client, "claim_list", "?issue=territory").content.decode()
+    issue_select = re.search(r'<select name="issue".*?</select>', html, re.S).group(0)
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', issue_select)
+    public = list(Issue.objects.published().order_by("name").values_list("slug", "name"))
+    assert [(value, html_module.unescape(name)) for value, _, name in options] == [("", "---------"), *public]
+    assert [value for value, chosen, _ in options if chosen] == ["territory"]
+    assert draft.slug not in issue_select
+    party_select = re.search(r'<select name="party".*?</select>', html, re.S).group(0)
+    assert '<option value="russia">Russia</option>' in party_select
