@@ -1,7 +1,8 @@
 """Public pages for single records, the home page and the method page. Published records only."""
 
 from django.db import DatabaseError, connection
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -31,6 +32,17 @@ ROUNDS_IN_ISSUE_TABLE = 20
 LATEST_CLAIMS = 25
 TRACKS_ON_HOME = 12
 ROUNDS_PER_TRACK_ON_HOME = 6
+ROUND_ON_HOME = (
+    "track_id",
+    "sequence",
+    "slug",
+    "title",
+    "start_date",
+    "end_date",
+    "date_precision",
+    "city",
+    "status",
+)
 # The parties at the table first, then whoever brokered, hosted or watched.
 DELEGATION_ORDER = [
     Delegation.Role.NEGOTIATING_PARTY,
@@ -62,11 +74,18 @@ def home(request):
         .filter(latest__isnull=False)
         .order_by("-latest", "name")[:TRACKS_ON_HOME]
     )
+    # Only each track's latest rounds, and only what the timeline shows of them: a track's every
+    # round, with its texts and timestamps, was most of the home page's time.
+    newest_first = Window(RowNumber(), partition_by=F("track_id"), order_by=F("sequence").desc())
     latest_rounds = {}
-    for round_ in rounds.filter(track__in=tracks).order_by("track_id", "-sequence"):
-        latest_rounds.setdefault(round_.track_id, [])
-        if len(latest_rounds[round_.track_id]) < ROUNDS_PER_TRACK_ON_HOME:
-            latest_rounds[round_.track_id].append(round_)
+    for round_ in (
+        rounds.filter(track__in=tracks)
+        .annotate(place=newest_first)
+        .filter(place__lte=ROUNDS_PER_TRACK_ON_HOME)
+        .only(*ROUND_ON_HOME)
+        .order_by("track_id", "-sequence")
+    ):
+        latest_rounds.setdefault(round_.track_id, []).append(round_)
     for track in tracks:
         track.public_rounds = list(reversed(latest_rounds.get(track.pk, [])))
     issues = list(Issue.objects.published().filter(parent__isnull=True))
@@ -75,10 +94,10 @@ def home(request):
         issue.claim_count = claim_counts.get(issue.pk, 0)
     context = {
         "counts": {
-            "rounds": rounds.count(),
+            "rounds": tallies.total("rounds"),
             "claims": tallies.total("claims"),
             "articles": tallies.total("articles"),
-            "participants": Participant.objects.published().count(),
+            "participants": tallies.total("people"),
             "issues": Issue.objects.published().count(),
         },
         "tracks": sorted(

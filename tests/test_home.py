@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from sources.records import PublicationStatus
-from tests.builders import make_article, make_claim, make_round
+from tests.builders import make_article, make_claim, make_round, make_track
 
 pytestmark = pytest.mark.django_db
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -31,3 +31,21 @@ def test_the_home_page_counts_and_lists_only_published_records(client):
 def test_the_home_page_says_when_nothing_is_published_yet(client):
     make_round()
     assert "No rounds are published yet." in client.get(reverse("home")).content.decode()
+
+
+def test_the_timeline_shows_each_tracks_six_latest_published_rounds_oldest_first(client):
+    long_track, short_track = make_track(name="Long track"), make_track(name="Short track")
+    for sequence in range(1, 9):
+        make_round(
+            title=f"Long {sequence}", track=long_track, sequence=sequence, publication_status=PUBLISHED
+        )
+    make_round(title="Long draft", track=long_track, sequence=9)
+    for sequence in (1, 2):
+        make_round(
+            title=f"Short {sequence}", track=short_track, sequence=sequence, publication_status=PUBLISHED
+        )
+    tracks = {track.name: track for track in client.get(reverse("home")).context["tracks"]}
+    assert [round_.title for round_ in tracks["Long track"].public_rounds] == [
+        f"Long {n}" for n in range(3, 9)
+    ]
+    assert [round_.title for round_ in tracks["Short track"].public_rounds] == ["Short 1", "Short 2"]
