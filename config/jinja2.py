@@ -6,43 +6,22 @@ Python and renders the same claims in a third of the time. The claim fragment us
 filters, so its output reads the same. Page templates stay in Django's language.
 """
 
-import functools
 from pathlib import Path
 
 import django.forms
 from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from django.forms.renderers import Jinja2 as Jinja2Renderer
 from django.template.defaultfilters import date, pluralize
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import cached_property
 from jinja2 import Environment, StrictUndefined
 
-
-def url(name: str, *args) -> str:
-    """The path of a named URL, as `{% url name arg %}` gives it."""
-    return reversed_path(get_urlconf(), get_script_prefix(), name, args)
-
-
-@functools.lru_cache(maxsize=50_000)
-def reversed_path(urlconf, script_prefix, name, args) -> str:
-    """Reversing a URL checks its arguments against the pattern each time, and a round page links
-    some 300 records: a fifth of its time. A path depends only on what the key holds, and the URL
-    patterns do not change while the process runs (the tests that swap them clear this)."""
-    return reverse(name, args=args, urlconf=urlconf)
-
-
-@receiver(setting_changed)
-def forget_paths(setting, **kwargs):
-    if setting == "ROOT_URLCONF":
-        reversed_path.cache_clear()
+from config.paths import path_to
 
 
 def environment(**options) -> Environment:
     # A name the fragment misspells fails loudly in the tests instead of rendering as empty text.
     env = Environment(**{**options, "undefined": StrictUndefined})
-    env.globals["url"] = url
+    env.globals["url"] = path_to
     env.filters["date"] = date
     env.filters["pluralize"] = pluralize
     return env

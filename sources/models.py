@@ -6,9 +6,9 @@ This is the lower layer of the archive: it must not import from `talks`.
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from config.paths import path_to
 from sources.records import (
     DatePrecision,
     NewestFirstIndex,
@@ -125,7 +125,7 @@ class SourceArticle(Publishable):
 
     def get_absolute_url(self):
         # The public article pages are served by the talks app; only the URL name is shared.
-        return reverse("source_detail", args=[self.pk])
+        return path_to("source_detail", self.pk)
 
     @property
     def display_headline(self) -> str:

@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from config.paths import path_to
 from sources.models import SourceArticle
 from sources.quotes import quote_occurs_in
 from sources.records import (
@@ -127,7 +127,7 @@ class Round(Publishable):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("round_detail", args=[self.slug])
+        return path_to("round_detail", self.slug)
 
     def clean(self):
         if self.start_date and self.end_date and self.end_date < self.start_date:
@@ -242,7 +242,7 @@ class Participant(Publishable):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("participant_detail", args=[self.slug])
+        return path_to("participant_detail", self.slug)
 
     @property
     def alias_list(self) -> list[str]:
@@ -315,7 +315,7 @@ class Issue(Publishable):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("issue_detail", args=[self.slug])
+        return path_to("issue_detail", self.slug)
 
     def clean(self):
         ancestor, seen = self.parent, set()
@@ -425,7 +425,7 @@ class Claim(Publishable):
         return ["it has no citation of a published article"]
 
     def get_absolute_url(self):
-        return reverse("claim_detail", args=[self.pk])
+        return path_to("claim_detail", self.pk)
 
 
 class Citation(Timestamped):

@@ -1,0 +1,29 @@
+"""Paths of named URLs, reversed once per process.
+
+Reversing a URL checks its arguments against the pattern every time, and a round page links some
+200 records: a tenth of its time. A path depends only on the URL conf, the script prefix, the name
+and the arguments, and the URL patterns do not change while the process runs (the tests that swap
+them clear the cache). Records' get_absolute_url() and the Jinja2 claim card use it.
+"""
+
+import functools
+
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
+
+
+def path_to(name: str, *args) -> str:
+    """The path of a named URL, as `{% url name arg %}` gives it."""
+    return reversed_path(get_urlconf(), get_script_prefix(), name, args)
+
+
+@functools.lru_cache(maxsize=50_000)
+def reversed_path(urlconf, script_prefix, name, args) -> str:
+    return reverse(name, args=args, urlconf=urlconf)
+
+
+@receiver(setting_changed)
+def forget_paths(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        reversed_path.cache_clear()
