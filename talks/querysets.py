@@ -57,7 +57,8 @@ def evidence_of_claim(all_citations: QuerySet | None = None):
 
 
 RECORD_DATES = ("created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at")
-UNSHOWN = {  # columns of a claim's round and speaker that no page showing claims reads
+UNSHOWN = {  # columns of a claim ("") and its round and speaker that a claim's card does not read
+    "": (*RECORD_DATES, "withdrawal_reason", "notes"),
     "round": (*RECORD_DATES, "withdrawal_reason", "summary", "outcome", "dates_note", "venue"),
     "speaker": (*RECORD_DATES, "withdrawal_reason", "aliases", "description", "seat_roles"),
 }
@@ -73,21 +74,23 @@ CITATION_SHOWN = (
 
 
 class ClaimQuerySet(PublishableQuerySet):
-    def for_display(self):
+    def for_display(self, record_dates: bool = False):
         """Everything a claim shows wherever it appears, in a fixed number of queries: its round, party,
-        speaker, published citations and issues (its evidence is stored on the claim itself)."""
+        speaker, published citations and issues (its evidence is stored on the claim itself).
+        `record_dates` also reads the claim's own timestamps and notes, which only its page shows."""
         from talks.models import Citation, Issue
 
         # Only the columns a claim's card and a round's list of sources show are read for its round,
         # speaker, citations and articles: an article's stored text can run to pages, and turning
         # each row's timestamps into datetimes was a fifth of a claim list's time.
+        unshown = {**UNSHOWN, "": () if record_dates else UNSHOWN[""]}
         return (
             self.select_related("round", "party", "speaker")
             .defer(
                 *(
-                    f"{relation}__{column}"
-                    for relation in ("round", "speaker")
-                    for column in UNSHOWN[relation]
+                    f"{relation}__{column}" if relation else column
+                    for relation in ("", "round", "speaker")
+                    for column in unshown[relation]
                 )
             )
             .prefetch_related(

@@ -245,7 +245,7 @@ def source_detail(request, pk):
 
 
 def claim_detail(request, pk):
-    claim, notice = public_record_or_notice(request, Claim.objects.for_display(), pk=pk)
+    claim, notice = public_record_or_notice(request, Claim.objects.for_display(record_dates=True), pk=pk)
     if notice:
         return notice
     return render(request, "talks/claim_detail.html", {"claim": claim})
