@@ -3,6 +3,7 @@
 from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
+from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.paginator import Paginator
@@ -26,14 +27,18 @@ FACET_CHOICES = 12
 
 
 def changed_query(query: QueryDict, changes: dict) -> str:
-    """The current query string with some parameters set, or removed where the value is None."""
-    params = query.copy()
+    """The current query string with some parameters set, or removed where the value is None.
+
+    Encoded as QueryDict.urlencode() encodes, without QueryDict.copy(), which deep-copies: a list
+    page links every facet choice, and copying the query for each was a tenth of its time."""
+    params = dict(query.lists())
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)
         else:
-            params[key] = value
-    return f"?{params.urlencode()}" if params else "?"
+            params[key] = [value]
+    pairs = [(key, value) for key, values in params.items() for value in values]
+    return f"?{urlencode(pairs)}" if pairs else "?"
 
 
 @dataclass
