@@ -18,6 +18,13 @@ def path_to(name: str, *args) -> str:
     return reversed_path(get_urlconf(), get_script_prefix(), name, args)
 
 
+def paths_for_this_request():
+    """`path_to` with the request's URL conf and script prefix read once, for a fragment that links
+    many records (each read is a context-local lookup)."""
+    urlconf, script_prefix = get_urlconf(), get_script_prefix()
+    return lambda name, *args: reversed_path(urlconf, script_prefix, name, args)
+
+
 @functools.lru_cache(maxsize=50_000)
 def reversed_path(urlconf, script_prefix, name, args) -> str:
     return reverse(name, args=args, urlconf=urlconf)

@@ -6,7 +6,12 @@ from django.template import engines
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from config.paths import paths_for_this_request
+from talks.models import Citation, Claim
+
 register = template.Library()
+KIND_LABELS = dict(Claim.Kind.choices)
+STANCE_LABELS = dict(Citation.Stance.choices)
 
 
 @register.filter
@@ -48,4 +53,12 @@ def claim_card(claim, show_round=False):
     """One claim with its numbered references (templates/jinja2/includes/claim.html). `claim` comes
     from Claim.objects...for_display(); `show_round` names its round, for pages not about that round."""
     card = engines["jinja2"].get_template("includes/claim.html")
-    return mark_safe(card.render({"claim": claim, "show_round": show_round}))  # escaped by Jinja2
+    context = {
+        "claim": claim,
+        "show_round": show_round,
+        "url": paths_for_this_request(),
+        # Labels looked up once: get_FOO_display() rebuilds its choices' mapping on every call.
+        "kinds": KIND_LABELS,
+        "stances": STANCE_LABELS,
+    }
+    return mark_safe(card.render(context))  # escaped by Jinja2
