@@ -21,6 +21,18 @@ from talks.models import Claim, Issue, Participant, Round
 EXPORTS = ["rounds", "claims", "sources", "participants", "issues", "citations", "delegations"]
 
 
+def reference_loop_ms() -> float:
+    """The best of three runs of a fixed pure-Python loop: how fast this machine is right now. Shared
+    machines change speed from minute to minute; printed before and after, it says whether two runs'
+    figures can be compared."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(number * number for number in range(1_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -72,7 +84,8 @@ class Command(BaseCommand):
             self.wait_for(base + "/healthz")
             claims = Claim.objects.count()
             self.stdout.write(
-                f"Database: {connection.vendor}; {claims:,} claims; {requests} requests a page kind."
+                f"Database: {connection.vendor}; {claims:,} claims; {requests} requests a page kind; "
+                f"reference loop {reference_loop_ms():.0f} ms."
             )
             self.stdout.write(f"{'page':<28}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
             for name, urls in self.pages.items():
@@ -85,6 +98,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"\n{'export':<28}{'rows':>10}{'seconds':>9}{'rows/s':>10}{'peak MiB':>10}")
                 for name in EXPORTS:
                     self.measure_export(base, name, server.pid)
+            self.stdout.write(f"\nReference loop after the run: {reference_loop_ms():.0f} ms.")
         finally:
             server.terminate()
             server.wait(timeout=30)
