@@ -5,10 +5,10 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from talks.models import Citation, Claim, Round
 from tests.builders import make_claim
-from tests.packages import empty_the_archive
 
 pytestmark = pytest.mark.django_db
 
@@ -30,9 +30,13 @@ def test_it_builds_a_published_archive_in_the_proportions_of_the_full_size():
 
 
 def test_the_same_seed_builds_the_same_archive():
-    generate()
-    first = fingerprint()
-    empty_the_archive()
+    # The first archive is rolled back rather than deleted: deleting it record by record, with its
+    # history and recounts, took 30 s of the PostgreSQL suite.
+    with transaction.atomic():
+        generate()
+        first = fingerprint()
+        transaction.set_rollback(True)
+    assert not Claim.objects.exists()
     generate()
     assert fingerprint() == first
 
