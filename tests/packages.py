@@ -8,6 +8,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from sources.models import Outlet, SourceArticle
 from talks.models import (
@@ -18,7 +19,6 @@ from talks.models import (
     Membership,
     Participant,
     Party,
-    PublicChange,
     Round,
     Track,
 )
@@ -71,17 +71,21 @@ def archive_state() -> dict:
 
 
 def empty_the_archive() -> None:
-    """Delete every record, dependants first (references are protected), then its history and log."""
-    Citation.objects.all().delete()
-    Claim.objects.all().delete()
-    while Issue.objects.exists():
-        Issue.objects.filter(children__isnull=True).delete()
-    for model in [Membership, Delegation, Round, Participant, Track, Party, SourceArticle, Outlet]:
-        model.objects.all().delete()
-    PublicChange.objects.all().delete()
-    for model in apps.get_models():
-        if model._meta.app_label in ("sources", "talks") and model.__name__.startswith("Historical"):
-            model.objects.all().delete()
+    """Delete every record of the archive's apps, with its history, log and stored counts.
+
+    Rows go straight to the database in one transaction (the foreign keys are checked at its end),
+    without the per-record signals that deleting through the ORM runs (history, change log,
+    recounts): there is nothing left for them to keep right, and they took some 3 s a module on
+    PostgreSQL. SQLite's search indexes follow through their triggers.
+    """
+    tables = [
+        model._meta.db_table
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in ("sources", "talks")
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
 
 
 def import_seed() -> None:
