@@ -15,13 +15,10 @@ from django.template.defaultfilters import date, pluralize
 from django.utils.functional import cached_property
 from jinja2 import Environment, StrictUndefined
 
-from config.paths import path_to
-
 
 def environment(**options) -> Environment:
     # A name the fragment misspells fails loudly in the tests instead of rendering as empty text.
     env = Environment(**{**options, "undefined": StrictUndefined})
-    env.globals["url"] = path_to
     env.filters["date"] = date
     env.filters["pluralize"] = pluralize
     return env

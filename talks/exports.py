@@ -10,7 +10,6 @@ import datetime
 import json
 from collections.abc import Iterable, Iterator
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, CharField, F, Func, SlugField, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf, Ord, Replace, StrIndex
@@ -24,6 +23,7 @@ from talks.dataset.export import cell, reference_status_path, related_values, ty
 from talks.dataset.tables import BOOLEAN, DATE, EXPORTS_BY_NAME, STRING, Column, Export
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
 from talks.models import Citation, Membership
+from talks.querysets import compiled
 
 FILTERS = {
     "claims": ClaimFilter,
@@ -96,6 +96,12 @@ def formula_like(path: str):
     return In(Ord(path), [ord(start) for start in FORMULA_STARTS])  # integers compare fastest
 
 
+def formula_safe(path: str):
+    """Text as a spreadsheet must read it: "'" before a leading formula character; NULL stays NULL."""
+    neutralised = Joined(Value("'"), path)
+    return Case(When(formula_like(path), then=neutralised), default=F(path), output_field=CharField())
+
+
 def cell_in_database(column: Column):
     """A column's CSV cell as the database computes it: the text `cell()` makes of its typed value,
     formula-safe, or NULL for an empty cell. Rows then need no Python step per cell, which is what
@@ -107,10 +113,7 @@ def cell_in_database(column: Column):
     elif column.type == DATE:
         value = IsoDateText(path)
     elif column.type == STRING and not column.choices:  # a choice is a fixed word, never a formula
-        neutralised = Case(
-            When(formula_like(path), then=Joined(Value("'"), path)), default=F(path), output_field=text
-        )
-        value = NullIf(neutralised, Value(""))
+        value = NullIf(formula_safe(path), Value(""))
     elif column.type == STRING:
         value = NullIf(F(path), Value(""), output_field=text)
     else:
@@ -166,8 +169,7 @@ def quoted_in_database(column: Column, model):
         # Where each character first occurs (0: nowhere), summed: plain position searches, no patterns.
         positions = [StrIndex(path, Value(character)) for character in QUOTE_WORTHY]
         holds_any = GreaterThan(sum(positions[1:], positions[0]), 0)
-        safe = Case(When(formula_like(path), then=neutralised), default=F(path), output_field=text)
-        enclosed = Joined(Value('"'), Replace(safe, Value('"'), Value('""')), Value('"'))
+        enclosed = Joined(Value('"'), Replace(formula_safe(path), Value('"'), Value('""')), Value('"'))
         value = Case(
             When(holds_any, then=enclosed),
             When(formula_like(path), then=neutralised),
@@ -189,11 +191,10 @@ def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
     Python's writer quotes (those holding a comma, a quote or a line break; empty cells are NULL, which
     it leaves unquoted), and each row arrives as one message, whose line end becomes CRLF here.
     """
-    cells = queryset.values_list(*(cell_in_database(column) for column in columns))
-    try:
-        sql, params = cells.query.sql_with_params()
-    except EmptyResultSet:  # filters that cannot match: no rows, and no query
+    query = compiled(queryset.values_list(*(cell_in_database(column) for column in columns)))
+    if query is None:  # filters that cannot match: no rows, and no query
         return
+    sql, params = query
     # Django's cursor wraps psycopg's, which binds the parameters into the COPY statement.
     with (
         connections[queryset.db].cursor() as cursor,
@@ -213,12 +214,11 @@ def fetched_in_batches(rows, batch_size: int) -> Iterator[list[tuple]]:
     """A values_list's rows as the driver returns them, a batch at a time, through a server-side
     cursor where there is one (PostgreSQL), so memory stays flat. Skips the ORM's per-row iterator:
     the cells are finished text, with nothing to convert."""
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # filters that cannot match: Django would skip the query too
+    query = compiled(rows)
+    if query is None:  # filters that cannot match: Django would skip the query too
         return
     with connections[rows.db].chunked_cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*query)
         while batch := cursor.fetchmany(batch_size):
             yield batch
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from urllib.parse import urlencode
 
-from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connection, connections
 from django.db.models import Count, F, IntegerField, Model, OuterRef, Subquery, Value
@@ -19,6 +19,7 @@ from sources.models import Outlet
 from talks import tallies
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
 from talks.models import Citation, Claim, Delegation, Issue, Membership, Party, Round, Track
+from talks.querysets import compiled
 
 PUBLISHED = "published"
 # A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
@@ -246,12 +247,11 @@ def scan(queryset, facets: list[ScannedFacet]) -> Scan:
 def fetched(rows) -> list[tuple]:
     """A values_list's rows as the driver returns them: the scan reads thousands of rows of keys,
     choices, numbers and dates, which need no conversion (dates order the same as ISO text)."""
-    try:
-        sql, params = rows.query.sql_with_params()
-    except EmptyResultSet:  # filters that cannot match (an invalid one leaves none()): no query
+    query = compiled(rows)  # None for an invalid filter's none()
+    if query is None:
         return []
     with connections[rows.db].cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*query)
         return cursor.fetchall()
 
 

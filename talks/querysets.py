@@ -6,6 +6,7 @@ through their parents: a delegation with its round, a seat with its round and it
 citation with its claim and its article.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -29,6 +30,15 @@ class MembershipQuerySet(QuerySet):
 class CitationQuerySet(QuerySet):
     def published(self):
         return self.filter(claim__publication_status=PUBLISHED, article__publication_status=PUBLISHED)
+
+
+def compiled(queryset: QuerySet) -> tuple[str, tuple] | None:
+    """The SQL and parameters of a queryset that is read straight from the database driver, or None
+    when its filters cannot match (an empty list of keys, none()): Django then runs no query."""
+    try:
+        return queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
 
 
 def count_of(subquery: QuerySet, field: str):
@@ -57,8 +67,8 @@ def evidence_of_claim(all_citations: QuerySet | None = None):
 
 
 RECORD_DATES = ("created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at")
-UNSHOWN = {  # columns of a claim ("") and its round and speaker that a claim's card does not read
-    "": (*RECORD_DATES, "withdrawal_reason", "notes"),
+CLAIM_UNSHOWN = (*RECORD_DATES, "withdrawal_reason", "notes")  # a claim's columns its card does not read
+UNSHOWN = {  # columns of a claim's round and speaker that no page showing claims reads
     "round": (*RECORD_DATES, "withdrawal_reason", "summary", "outcome", "dates_note", "venue"),
     "speaker": (*RECORD_DATES, "withdrawal_reason", "aliases", "description", "seat_roles"),
 }
@@ -83,16 +93,14 @@ class ClaimQuerySet(PublishableQuerySet):
         # Only the columns a claim's card and a round's list of sources show are read for its round,
         # speaker, citations and articles: an article's stored text can run to pages, and turning
         # each row's timestamps into datetimes was a fifth of a claim list's time.
-        unshown = {**UNSHOWN, "": () if record_dates else UNSHOWN[""]}
+        deferred = [
+            f"{relation}__{column}" for relation in ("round", "speaker") for column in UNSHOWN[relation]
+        ]
+        if not record_dates:
+            deferred += CLAIM_UNSHOWN
         return (
             self.select_related("round", "party", "speaker")
-            .defer(
-                *(
-                    f"{relation}__{column}" if relation else column
-                    for relation in ("", "round", "speaker")
-                    for column in unshown[relation]
-                )
-            )
+            .defer(*deferred)
             .prefetch_related(
                 Prefetch(
                     "citations",
