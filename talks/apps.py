@@ -1,4 +1,15 @@
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
+
+
+def install_list_triggers(using, **kwargs):
+    """After every migrate: the triggers that keep the lists' in-memory counts honest (see
+    talks/list_index.py), which SQLite drops whenever a migration rebuilds a table."""
+    from talks.list_index import install_triggers
+    from talks.lists import LIST_INDEXES
+
+    install_triggers(connections[using], LIST_INDEXES)
 
 
 class TalksConfig(AppConfig):
@@ -15,3 +26,5 @@ class TalksConfig(AppConfig):
         from talks import tallies
 
         tallies.connect()
+
+        post_migrate.connect(install_list_triggers, sender=self, dispatch_uid="parley_list_triggers")

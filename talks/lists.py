@@ -1,30 +1,22 @@
 """The public lists: filtered, faceted, paginated, each reproducible from its URL."""
 
-from collections import Counter
 from dataclasses import dataclass
-from operator import itemgetter
 from urllib.parse import urlencode
 
-from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connection, connections
 from django.db.models import Count, F, IntegerField, Model, OuterRef, Subquery, Value
-from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.urls import reverse
 from django_filters.views import FilterView
 
-from sources.models import Outlet
+from sources.models import Outlet, SourceArticle
 from talks import tallies
 from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
-from talks.models import Citation, Claim, Delegation, Issue, Membership, Party, Round, Track
-from talks.querysets import compiled
+from talks.list_index import FACET_CHOICES, CountedFacet, ListIndex
+from talks.models import Citation, Claim, Issue, Membership, Participant, Party, Round, Track
 
-PUBLISHED = "published"
-# A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
-# 500 outlets). Any other value is one filter away in the form.
-FACET_CHOICES = 12
+UNKNOWN_OUTLET = ("unknown", "Unknown outlet")  # the outlet filter's value and label for articles of none
 
 
 def changed_query(query: QueryDict, changes: dict) -> str:
@@ -94,165 +86,12 @@ def count_of_published_claims():
     return Coalesce(Subquery(citing, output_field=IntegerField()), Value(0))
 
 
-def grouped(queryset, *fields, count=None):
-    """(value, label, count) rows for the most frequent values: how many records share each value."""
-    counted = count or Count("pk", distinct=True)
-    return queryset.values_list(*fields).annotate(count=counted).order_by("-count", *fields)[:FACET_CHOICES]
-
-
 def stored_rows(dimension: str, records=None, label: str = "name", limit: int = FACET_CHOICES) -> list:
     """An unfiltered list's facet rows, from the stored tallies: by public record (linked by slug,
     named by `label`) or, without `records`, by value."""
     if records is None:
         return tallies.counts_by_value(dimension, limit)
     return tallies.counts_by_record(dimension, records, label, limit)
-
-
-@dataclass(frozen=True)
-class ScannedFacet:
-    """A facet a filtered list counts from its own rows, in the one query that also counts the list.
-
-    `field` is read for every matching record; `to_many` says it is read through a to-many relation
-    (a claim's issues), `words` that it holds several values (a person's kinds of seat). `records`
-    are the public records its values name, for their slugs and labels; `labels` name a choice
-    field's values.
-    """
-
-    param: str
-    label: str
-    field: str
-    records: object = None
-    label_field: str = "name"
-    labels: dict | None = None
-    to_many: bool = False
-    words: bool = False  # the field holds several values, separated by spaces
-
-    def rows(self, counter: Counter) -> list[tuple]:
-        if self.records is None:
-            return [(value, value, n) for value, n in counter.most_common(FACET_CHOICES)]
-        # A few more candidates than shown, in case some name records readers cannot see.
-        candidates = [value for value, _ in counter.most_common(FACET_CHOICES * 4)]
-        public = self.records.filter(pk__in=candidates).values_list("pk", "slug", self.label_field)
-        return sorted(((slug, label, counter[pk]) for pk, slug, label in public), key=lambda row: -row[2])[
-            :FACET_CHOICES
-        ]
-
-
-# Column types that Python orders exactly as the databases do. Text is left to the database, whose
-# collation Python does not know; so are related fields and expressions.
-ORDERED_ALIKE = {
-    "AutoField",
-    "BigAutoField",
-    "BigIntegerField",
-    "BooleanField",
-    "DateField",
-    "DateTimeField",
-    "IntegerField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "SmallIntegerField",
-}
-
-
-@dataclass(frozen=True)
-class SortTerm:
-    column: str
-    descending: bool
-    nulls_last: bool  # where rows without a value go, in the final order
-
-
-def sort_terms(queryset) -> list[SortTerm] | None:
-    """The queryset's ordering as terms Python can apply to its rows exactly as the database would,
-    or None when any term is one it cannot (text, a related field, an expression)."""
-    query, meta = queryset.query, queryset.model._meta
-    terms = query.order_by or (meta.ordering if query.default_ordering else ())
-    sort = []
-    for term in terms:
-        nulls_first = nulls_last = False
-        if isinstance(term, str):
-            descending, name = term.startswith("-"), term.removeprefix("-")
-        elif isinstance(term, OrderBy) and isinstance(term.expression, F):
-            descending, name = term.descending, term.expression.name
-            nulls_first, nulls_last = bool(term.nulls_first), bool(term.nulls_last)
-        else:
-            return None
-        try:
-            field = meta.pk if name == "pk" else meta.get_field(name)
-        except FieldDoesNotExist:
-            return None
-        if field.is_relation or field.get_internal_type() not in ORDERED_ALIKE:
-            return None
-        if not (nulls_first or nulls_last):
-            # Untold, PostgreSQL sorts NULL as the largest value and SQLite as the smallest.
-            nulls_last = connection.features.nulls_order_largest != descending
-        sort.append(SortTerm(field.attname, descending, nulls_last))
-    return sort
-
-
-def in_order(rows: list[tuple], positions: list[int], terms: list[SortTerm]) -> list:
-    """The keys (first item) of `rows` ordered by the terms, read at those positions of each row:
-    one stable sort per term, the last term first."""
-    for position, term in reversed(list(zip(positions, terms, strict=True))):
-        read = itemgetter(position)
-        present = sorted((row for row in rows if read(row) is not None), key=read, reverse=term.descending)
-        missing = [row for row in rows if read(row) is None]
-        rows = present + missing if term.nulls_last else missing + present
-    return [row[0] for row in rows]
-
-
-@dataclass
-class Scan:
-    count: int
-    counters: dict[str, Counter]
-    ordered_keys: list | None  # every match's key in the list's order, when Python could order them
-
-
-def scan(queryset, facets: list[ScannedFacet]) -> Scan:
-    """How many records match, how many of them have each value of each facet and, where Python
-    orders as the database does, every match's key in order: one query.
-
-    Fetches a few small columns per match (ids, choice values, the ordering's numbers and dates) and
-    counts in Python: one pass over the matches instead of one grouped query each for the count and
-    every facet, and another for the page's keys. The join to a to-many facet repeats a record once
-    per link, each (record, value) pair once, so that facet counts rows and the others count
-    records; with two such facets the pairs would multiply.
-
-    The rows are fetched in one piece, not through a server-side cursor: every match is kept in
-    memory for the counting anyway, and PostgreSQL materialises a held cursor before its first row.
-    """
-    if sum(spec.to_many for spec in facets) > 1:
-        raise ValueError("scan() reads at most one to-many facet in its single query")
-    terms = sort_terms(queryset)
-    columns = ["pk", *(spec.field for spec in facets), *(term.column for term in terms or ())]
-    rows = fetched(queryset.order_by().values_list(*columns))
-    records = list({row[0]: row for row in rows}.values())  # once per record, in the order first read
-    counters = {}
-    for position, spec in enumerate(facets, 1):
-        read = itemgetter(position)
-        if spec.to_many:  # every (record, value) pair once
-            counted = Counter(map(read, rows))
-        elif spec.words:
-            counted = Counter(word for row in records for word in (read(row) or "").split())
-        else:
-            counted = Counter(map(read, records))
-        counted.pop(None, None)
-        counters[spec.param] = counted
-    ordered_keys = None
-    if terms is not None:
-        first = 1 + len(facets)
-        ordered_keys = in_order(records, list(range(first, first + len(terms))), terms)
-    return Scan(len(records), counters, ordered_keys)
-
-
-def fetched(rows) -> list[tuple]:
-    """A values_list's rows as the driver returns them: the scan reads thousands of rows of keys,
-    choices, numbers and dates, which need no conversion (dates order the same as ISO text)."""
-    query = compiled(rows)  # None for an invalid filter's none()
-    if query is None:
-        return []
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(*query)
-        return cursor.fetchall()
 
 
 class CountedPaginator(Paginator):
@@ -276,7 +115,7 @@ class CountedPaginator(Paginator):
         page = super().page(number)
         if self.ordered_keys is None:
             keys = list(page.object_list.values_list("pk", flat=True))
-        else:  # a scan of the whole list ordered it already
+        else:  # the list index ordered the matches already
             keys = (
                 self.ordered_keys[(page.number - 1) * self.per_page : page.end_index()] if self.count else []
             )
@@ -301,9 +140,6 @@ class PublicListView(FilterView):
     def get_queryset(self):
         return self.base_queryset()
 
-    def facets(self, result) -> list[Facet]:
-        return []
-
     # The count of the unfiltered list, from the stored tallies, or None to count the list itself.
     stored_count = None
 
@@ -313,19 +149,18 @@ class PublicListView(FilterView):
             return True
         return self.filterset.is_valid() and not narrows(self.filterset)
 
-    def scanned_facets(self) -> list[ScannedFacet]:
-        """The facets of a filtered list, counted in one pass with the list (see `scan`)."""
-        return []
-
-    scan_counters = None
+    # The in-memory counts of this list's records (talks/list_index.py): its filtered count, facets
+    # and order. None for a list whose facets are not counted when filtered.
+    list_index: ListIndex | None = None
+    facet_counts = None
 
     def get_paginator(self, queryset, per_page, **kwargs):
         known = ordered_keys = None
         if self.stored_count and self.is_unfiltered():
             known = tallies.total(self.stored_count)
-        elif not self.is_unfiltered() and self.scanned_facets():
-            found = scan(queryset, self.scanned_facets())
-            known, self.scan_counters, ordered_keys = found.count, found.counters, found.ordered_keys
+        elif not self.is_unfiltered() and self.list_index is not None:
+            counted = self.list_index.count(queryset)
+            known, self.facet_counts, ordered_keys = counted.count, counted.facet_counts, counted.ordered
         return CountedPaginator(
             queryset,
             per_page,
@@ -335,17 +170,21 @@ class PublicListView(FilterView):
             **kwargs,
         )
 
-    def facets_from_scan(self) -> list[Facet]:
+    def facets(self, result) -> list[Facet]:
+        """The unfiltered list's facets come from the stored tallies (`stored_facets`); a filtered
+        list's are counted over its matches by its list index."""
+        if self.is_unfiltered():
+            return self.stored_facets()
+        if self.list_index is None:
+            return []
+        query = self.request.GET
         return [
-            facet(
-                self.request.GET,
-                spec.param,
-                spec.label,
-                spec.rows(self.scan_counters[spec.param]),
-                spec.labels,
-            )
-            for spec in self.scanned_facets()
+            facet(query, spec.param, spec.label, spec.rows(self.facet_counts[spec.param]), spec.labels)
+            for spec in self.list_index.facets
         ]
+
+    def stored_facets(self) -> list[Facet]:
+        return []
 
     def active_filters(self) -> list[ActiveFilter]:
         form = self.filterset.form
@@ -360,9 +199,9 @@ class PublicListView(FilterView):
                 for end, suffix in [(value.start, "after"), (value.stop, "before")]:
                     if end:
                         label = f"{field.label} {'from' if suffix == 'after' else 'to'}"
-                        active.append(
-                            ActiveFilter(label, end.isoformat(), {f"{name}_{suffix}": None, "page": None})
-                        )
+                        href = changed_query(self.request.GET, {f"{name}_{suffix}": None, "page": None})
+                        # The range's ends are datetimes (the start and the end of a day): show the day.
+                        active.append(ActiveFilter(label, end.date().isoformat(), href))
                 continue
             if isinstance(value, Model):  # a record chosen by slug: its name, without listing every record
                 shown = value
@@ -393,6 +232,51 @@ class PublicListView(FilterView):
         return context
 
 
+CLAIMS = ListIndex(
+    "claims",
+    Claim,
+    facets=[
+        CountedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published()),
+        CountedFacet("party", "Party", "party_id", Party.objects.all()),
+        CountedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
+        CountedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
+    ],
+    orders=["date", "outlet_count", "id"],
+)
+ROUNDS = ListIndex(
+    "rounds",
+    Round,
+    facets=[
+        CountedFacet("track", "Track", "track_id", Track.objects.all()),
+        CountedFacet("status", "Status", "status", labels=dict(Round.Status.choices)),
+        CountedFacet("format", "Format", "format", labels=dict(Round.Format.choices)),
+        CountedFacet("country", "Country", "country"),
+        CountedFacet("party", "Party", "delegations__party_id", Party.objects.all()),
+    ],
+    orders=["start_date", "title", "id"],
+)
+ARTICLES = ListIndex(
+    "articles",
+    SourceArticle,
+    facets=[
+        CountedFacet("outlet", "Outlet", "outlet_id", Outlet.objects.all(), unknown=UNKNOWN_OUTLET),
+        CountedFacet("language", "Language", "language"),
+    ],
+    orders=["published_on", "headline", "id"],
+)
+PEOPLE = ListIndex(
+    "people",
+    Participant,
+    facets=[
+        CountedFacet("party", "Party", "party_id", Party.objects.all()),
+        # The kinds of public seat each person held, stored on them (see Participant.seat_roles).
+        CountedFacet("role", "Seat held", "seat_roles", labels=dict(Membership.Role.choices), words=True),
+    ],
+    orders=["name", "id"],
+)
+LIST_INDEXES = [CLAIMS, ROUNDS, ARTICLES, PEOPLE]
+
+
 class ClaimListView(PublicListView):
     filterset_class = ClaimFilter
     downloads = ("claims", "citations")
@@ -400,31 +284,19 @@ class ClaimListView(PublicListView):
     template_name = "talks/claim_list.html"
     page_title = "Claims"
     description = "Every claim in the archive, each tied to the articles that reported it."
+    stored_count = "claims"
+    list_index = CLAIMS
 
     def base_queryset(self):
         return ClaimFilter.base_queryset().for_display()
 
-    stored_count = "claims"
-
-    def facets(self, result):
+    def stored_facets(self):
         query = self.request.GET
-        if self.is_unfiltered():
-            return [
-                facet(query, "issue", "Issue", stored_rows("claims.issue", Issue.objects.published())),
-                facet(query, "party", "Party", stored_rows("claims.party", Party.objects.all())),
-                facet(query, "kind", "Kind", stored_rows("claims.kind"), dict(Claim.Kind.choices)),
-                facet(
-                    query, "round", "Round", stored_rows("claims.round", Round.objects.published(), "title")
-                ),
-            ]
-        return self.facets_from_scan()
-
-    def scanned_facets(self):
         return [
-            ScannedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published(), to_many=True),
-            ScannedFacet("party", "Party", "party_id", Party.objects.all()),
-            ScannedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
-            ScannedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
+            facet(query, "issue", "Issue", stored_rows("claims.issue", Issue.objects.published())),
+            facet(query, "party", "Party", stored_rows("claims.party", Party.objects.all())),
+            facet(query, "kind", "Kind", stored_rows("claims.kind"), dict(Claim.Kind.choices)),
+            facet(query, "round", "Round", stored_rows("claims.round", Round.objects.published(), "title")),
         ]
 
 
@@ -435,38 +307,21 @@ class RoundListView(PublicListView):
     template_name = "talks/round_list.html"
     page_title = "Rounds"
     description = "Rounds of peace talks: when and where they met, who took part, and what came of it."
+    stored_count = "rounds"
+    list_index = ROUNDS
 
     def base_queryset(self):
         return RoundFilter.base_queryset().select_related("track")
 
-    stored_count = "rounds"
-
-    def facets(self, result):
+    def stored_facets(self):
         query = self.request.GET
-        if self.is_unfiltered():
-            tracks = stored_rows("rounds.track", Track.objects.all())
-            statuses = stored_rows("rounds.status")
-            formats = stored_rows("rounds.format")
-            countries = stored_rows("rounds.country", limit=FACET_CHOICES + 1)  # and rounds of no country
-            parties = stored_rows("rounds.party", Party.objects.all())
-        else:
-            rounds = Round.objects.filter(pk__in=result.values("pk"))
-            tracks = grouped(rounds, "track__slug", "track__name")
-            statuses = grouped(rounds, "status", "status")
-            formats = grouped(rounds, "format", "format")
-            countries = grouped(rounds, "country", "country")
-            parties = grouped(
-                Delegation.objects.filter(round__in=rounds),
-                "party__slug",
-                "party__name",
-                count=Count("round", distinct=True),
-            )
         return [
-            facet(query, "track", "Track", tracks),
-            facet(query, "status", "Status", statuses, dict(Round.Status.choices)),
-            facet(query, "format", "Format", formats, dict(Round.Format.choices)),
-            facet(query, "country", "Country", countries),
-            facet(query, "party", "Party", parties),
+            facet(query, "track", "Track", stored_rows("rounds.track", Track.objects.all())),
+            facet(query, "status", "Status", stored_rows("rounds.status"), dict(Round.Status.choices)),
+            facet(query, "format", "Format", stored_rows("rounds.format"), dict(Round.Format.choices)),
+            # One more than shown: the rounds of no country are counted, and not shown.
+            facet(query, "country", "Country", stored_rows("rounds.country", limit=FACET_CHOICES + 1)),
+            facet(query, "party", "Party", stored_rows("rounds.party", Party.objects.all())),
         ]
 
 
@@ -476,6 +331,8 @@ class SourceListView(PublicListView):
     template_name = "talks/source_list.html"
     page_title = "Sources"
     description = "The articles the archive cites, with what is known about each."
+    stored_count = "articles"
+    list_index = ARTICLES
 
     def base_queryset(self):
         return (
@@ -486,26 +343,14 @@ class SourceListView(PublicListView):
             .order_by(F("published_on").desc(nulls_last=True), "headline", "pk")
         )
 
-    stored_count = "articles"
-
-    def facets(self, result):
+    def stored_facets(self):
         query = self.request.GET
-        if self.is_unfiltered():
-            outlets = stored_rows("articles.outlet", Outlet.objects.all())
-            outlets.append((None, None, tallies.count_for("articles.outlet", None)))
-            outlets = sorted(outlets, key=lambda row: -row[2])[:FACET_CHOICES]
-            languages = stored_rows("articles.language")
-        else:
-            # An article has one outlet and one language, and the filters add no duplicates.
-            articles = result.order_by()
-            outlets = grouped(articles, "outlet__slug", "outlet__name", count=Count("pk"))
-            languages = grouped(articles, "language", "language", count=Count("pk"))
-        outlets = [
-            (slug or "unknown", name or "Unknown outlet", count) for slug, name, count in outlets if count
-        ]
+        outlets = stored_rows("articles.outlet", Outlet.objects.all())
+        outlets.append((*UNKNOWN_OUTLET, tallies.count_for("articles.outlet", None)))
+        outlets = [row for row in sorted(outlets, key=lambda row: -row[2])[:FACET_CHOICES] if row[2]]
         return [
             facet(query, "outlet", "Outlet", outlets),
-            facet(query, "language", "Language", languages),
+            facet(query, "language", "Language", stored_rows("articles.language")),
         ]
 
 
@@ -515,26 +360,17 @@ class ParticipantListView(PublicListView):
     template_name = "talks/participant_list.html"
     page_title = "People"
     description = "Negotiators, officials and others who took part in or spoke about the talks."
+    stored_count = "people"
+    list_index = PEOPLE
 
     def base_queryset(self):
         return ParticipantFilter.base_queryset().select_related("party")
 
-    stored_count = "people"
-
-    def facets(self, result):
-        if not self.is_unfiltered():
-            return self.facets_from_scan()
+    def stored_facets(self):
         query = self.request.GET
         return [
             facet(query, "party", "Party", stored_rows("people.party", Party.objects.all())),
             facet(query, "role", "Seat held", stored_rows("people.role"), dict(Membership.Role.choices)),
-        ]
-
-    def scanned_facets(self):
-        return [
-            ScannedFacet("party", "Party", "party_id", Party.objects.all()),
-            # The kinds of public seat each person held, stored on them (see Participant.seat_roles).
-            ScannedFacet("role", "Seat held", "seat_roles", labels=dict(Membership.Role.choices), words=True),
         ]
 
 
@@ -556,3 +392,17 @@ class IssueListView(PublicListView):
         for issue in issues:
             issue.claim_count = counts.get(issue.pk, 0)
         return context
+
+
+def warm_list_indexes() -> None:
+    """Build each list's in-memory counts, and their ranks in every order a reader can choose, at a
+    server process's start (config/wsgi.py): at full size a second's work, which its first
+    readers would otherwise wait for."""
+    for view_class in (ClaimListView, RoundListView, SourceListView, ParticipantListView):
+        view, filterset_class = view_class(), view_class.filterset_class
+        orderings = [value for value, _ in filterset_class().form.fields["ordering"].choices]
+        querysets = [
+            filterset_class({"ordering": value} if value else {}, queryset=view.base_queryset()).qs
+            for value in orderings
+        ]
+        view_class.list_index.warm(querysets)

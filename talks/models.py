@@ -525,3 +525,15 @@ class Tally(models.Model):
 
     def __str__(self):
         return f"{self.dimension}[{self.value}] = {self.count}"
+
+
+class ListVersion(models.Model):
+    """Which state of a list's records each server process's in-memory counts of it were made from
+    (talks/list_index.py). Database triggers give it a new random token on every write to a column
+    the list counts or orders by, in the same transaction as the write."""
+
+    name = models.CharField(max_length=40, primary_key=True)  # "claims"
+    token = models.CharField(max_length=40)
+
+    def __str__(self):
+        return f"{self.name}: {self.token}"

@@ -67,6 +67,19 @@ def test_disputed_false_and_min_outlets_exclude_what_they_should(client):
     assert all(claim.outlet_count >= 4 for claim in many)
 
 
+def test_each_end_of_a_date_range_is_shown_as_a_day_and_removed_on_its_own(client):
+    page = results(client, "source_list", "?date_after=2026-02-01&date_before=2026-02-28&language=en")
+    html = page.content.decode()
+    assert (
+        'href="?date_before=2026-02-28&amp;language=en" '
+        'aria-label="Remove filter Published (from, to) from: 2026-02-01"' in html
+    )
+    assert (
+        'href="?date_after=2026-02-01&amp;language=en" '
+        'aria-label="Remove filter Published (from, to) to: 2026-02-28"' in html
+    )
+
+
 def test_claims_by_date_range(client):
     from talks.models import Claim
 

@@ -1,0 +1,398 @@
+"""What a filtered list counts and orders by, held in memory by each server process.
+
+A filtered list shows how many records match, how they divide by each facet, and one page of them in
+order. Reading every match's facet values from the database costs microseconds a row in the driver
+and in Python: at full size a broad filter (`/claims/?date_after=1900-01-01` matches all 300,000
+claims) took two seconds. So each process keeps, for each list, its records' facet values as NumPy
+arrays, and their ranks in each order the list offers. A request asks the database only which
+records its filters match, as one string of ids, and counts and orders them in NumPy: a few
+milliseconds whatever the number of matches. The filters themselves stay SQL, defined once in
+talks/filters.py for the lists and their downloads alike.
+
+The arrays are never stale. A trigger moves a list's token (`ListVersion`) in the same transaction
+as every write to a column the arrays hold or the orders read, whoever writes: the admin, a bulk load
+or raw SQL. A request reads the token before anything else and rebuilds arrays made under another
+token (at full size about half a second, once per process after a change). Tokens are random, so a
+rolled-back write never leaves arrays of data that no longer exist under the token of data that do.
+"""
+
+import logging
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import FieldDoesNotExist
+from django.db import DatabaseError, connections
+from django.db.models import Aggregate, Model, QuerySet, TextField
+from django.db.models.expressions import OrderBy
+
+from talks.models import ListVersion
+from talks.querysets import compiled
+
+logger = logging.getLogger(__name__)
+# A facet lists its most frequent values only: a page must not grow with the archive (5,000 rounds,
+# 500 outlets). Any other value is one filter away in the form.
+FACET_CHOICES = 12
+
+
+class MatchingIds(Aggregate):
+    """The matching records' ids as one comma-separated string: a row per id through the driver
+    cost 95 ms for 300,000 ids on SQLite, this string 30 ms."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="STRING_AGG(CAST(%(expressions)s AS text), ',')", **extra_context
+        )
+
+
+def parsed_ids(text: str | None) -> np.ndarray:
+    if not text:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+@dataclass(frozen=True)
+class CountedFacet:
+    """A facet a filtered list counts over its matches.
+
+    `field` is the record's own column, or `relation__column` through a to-many relation (a claim's
+    issues), each (record, value) pair counted once; `words` says the column holds several values
+    separated by spaces (a person's kinds of seat). `records` are the public records its values
+    name, for their slugs and labels (`label_field`); `labels` name a choice field's values;
+    `unknown` is the (value, label) shown for records without a value, which are otherwise left out.
+    """
+
+    param: str
+    label: str
+    field: str
+    records: QuerySet | None = None
+    label_field: str = "name"
+    labels: dict | None = None
+    words: bool = False
+    unknown: tuple[str, str] | None = None
+
+    @property
+    def to_many(self) -> bool:
+        return "__" in self.field
+
+    def rows(self, counts: list[tuple[Any, int]]) -> list[tuple]:
+        """(value, label, count) rows of the most frequent values, from (value, count) pairs, most
+        frequent first."""
+        known = [(value, n) for value, n in counts if value not in (None, "")]
+        rows = []
+        if self.unknown is not None:
+            missing = sum(n for value, n in counts if value is None)
+            if missing:
+                rows.append((*self.unknown, missing))
+        if self.records is None:
+            rows += [(value, value, n) for value, n in known[:FACET_CHOICES]]
+        else:
+            # A few more candidates than shown, in case some name records readers cannot see.
+            candidates = dict(known[: FACET_CHOICES * 4])
+            public = self.records.filter(pk__in=candidates).values_list("pk", "slug", self.label_field)
+            rows += [(slug, label, candidates[pk]) for pk, slug, label in public]
+        return sorted(rows, key=lambda row: -row[2])[:FACET_CHOICES]
+
+
+@dataclass
+class FacetValues:
+    """One facet's (record id, value code) pairs, and the value each code stands for."""
+
+    records: np.ndarray
+    codes: np.ndarray
+    values: list
+
+    def counts(self, matched: np.ndarray) -> list[tuple[Any, int]]:
+        """(value, count) for the values of the matched records, most frequent first."""
+        tally = np.bincount(self.codes[matched[self.records]], minlength=len(self.values))
+        present = np.flatnonzero(tally)
+        order = present[np.argsort(-tally[present], kind="stable")]
+        return [(self.values[code], int(tally[code])) for code in order]
+
+
+def coded(records: Sequence[int], values: Sequence) -> FacetValues:
+    """Pairs as arrays, values numbered in their own order: equally frequent values then come in
+    that order (the lower id, the earlier word), the same on every request."""
+    distinct = sorted(set(values), key=lambda value: (value is None, value))
+    code_of = {value: code for code, value in enumerate(distinct)}
+    return FacetValues(
+        np.fromiter(records, dtype=np.int64, count=len(records)),
+        np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values)),
+        distinct,
+    )
+
+
+def fetched_columns(queryset: QuerySet) -> list[tuple]:
+    """A values_list's columns as the driver returns them, one tuple per column: hundreds of
+    thousands of keys and words, which need no conversion, read without the ORM's per-row steps."""
+    query = compiled(queryset)
+    if query is None:
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(*query)
+        rows = cursor.fetchall()
+    return [tuple(map(itemgetter(position), rows)) for position in range(len(queryset.query.values_select))]
+
+
+class OrderedMatches:
+    """The matches' ids in the list's order, computed for the slice a page asks for."""
+
+    def __init__(self, ids: np.ndarray, ranks: np.ndarray):
+        self.ids, self.ranks = ids, ranks
+
+    def __len__(self):
+        return len(self.ids)
+
+    def __getitem__(self, window: slice) -> list[int]:
+        start, stop, _ = window.indices(len(self.ids))
+        if start >= stop:
+            return []
+        ranks = self.ranks[self.ids]
+        # Only the first `stop` matches need ordering: a partition finds them in linear time.
+        first = np.argpartition(ranks, stop - 1)[:stop] if stop < len(ranks) else np.arange(len(ranks))
+        first = first[np.argsort(ranks[first], kind="stable")]
+        return self.ids[first[start:stop]].tolist()
+
+
+@dataclass
+class Snapshot:
+    token: str | None
+    size: int  # one more than the largest record id
+    facets: dict[str, FacetValues]
+    ranks: dict[str, np.ndarray] = field(default_factory=dict)  # by the ordering's SQL
+
+
+@dataclass
+class Counted:
+    count: int
+    facet_counts: dict[str, list[tuple[Any, int]]]
+    ordered: OrderedMatches | None  # None: the list's order is left to the database
+
+
+class ListIndex:
+    """The in-memory counts and orders of one list (see the module's docstring).
+
+    `orders` are the record's own columns the list may be ordered by; an order reading anything
+    else is left to the database.
+    """
+
+    def __init__(self, name: str, model: type[Model], facets: Sequence[CountedFacet], orders: Sequence[str]):
+        self.name, self.model, self.facets, self.orders = name, model, tuple(facets), tuple(orders)
+        self._snapshots: dict[str, Snapshot] = {}  # by database alias
+        self._lock = threading.Lock()
+
+    def watched(self) -> dict[str, list[str]]:
+        """{table: columns} whose writes move this list's token: the columns facets and orders read."""
+        meta = self.model._meta
+        own, tables = [], {}
+        for name in [*(facet.field for facet in self.facets), *self.orders]:
+            if "__" in name:
+                relation_name, column_name = name.split("__")
+                relation = meta.get_field(relation_name)
+                link = relation.related_model._meta
+                columns = [relation.field.column, link.get_field(column_name).column]
+                tables.setdefault(link.db_table, []).extend(columns)
+            else:
+                own.append(meta.pk.column if name == "pk" else meta.get_field(name).column)
+        tables[meta.db_table] = own
+        return {table: sorted(set(columns)) for table, columns in tables.items()}
+
+    def count(self, queryset: QuerySet) -> Counted:
+        """How many records of `queryset` there are, how they divide by each facet, and their order."""
+        snapshot = self.snapshot(queryset.db)
+        matched_ids = parsed_ids(queryset.order_by().aggregate(ids=MatchingIds("pk"))["ids"])
+        if len(matched_ids) and matched_ids.max() >= snapshot.size:
+            # A record written since the token was read: count with arrays that include it.
+            snapshot = self.snapshot(queryset.db, rebuild=True)
+        matched = np.zeros(snapshot.size, dtype=bool)
+        matched[matched_ids] = True
+        ids = np.flatnonzero(matched)
+        facet_counts = {facet.param: snapshot.facets[facet.param].counts(matched) for facet in self.facets}
+        ranks = self.ranks(snapshot, queryset)
+        return Counted(len(ids), facet_counts, None if ranks is None else OrderedMatches(ids, ranks))
+
+    def warm(self, querysets: Sequence[QuerySet]) -> None:
+        """Build the arrays, and the ranks of the orders of `querysets`, now: a server process's
+        first readers then do not wait for them. A database that is down or not yet migrated is
+        left for the first request to meet."""
+        try:
+            for queryset in querysets:
+                self.ranks(self.snapshot(queryset.db), queryset)
+        except DatabaseError as error:
+            logger.warning("The %s list's counts were not built at start: %s", self.name, error)
+
+    def snapshot(self, alias: str, rebuild: bool = False) -> Snapshot:
+        tokens = ListVersion.objects.using(alias).filter(name=self.name).values_list("token", flat=True)
+        token = tokens.first()
+        current = self._snapshots.get(alias)
+        if current is not None and current.token == token and not rebuild:
+            return current
+        with self._lock:
+            current = self._snapshots.get(alias)
+            if current is None or current.token != token or rebuild:
+                current = self.build(alias, token)
+                self._snapshots[alias] = current
+            return current
+
+    def build(self, alias: str, token: str | None) -> Snapshot:
+        """Every record's facet values, of published and unpublished records alike (the filters say
+        which are public). Read after the token: arrays may be newer than their token, which only
+        makes the next request rebuild them, but never older."""
+        records = self.model._base_manager.using(alias).order_by()
+        own = [facet for facet in self.facets if not facet.to_many]
+        keys, *columns = fetched_columns(records.values_list("pk", *(facet.field for facet in own)))
+        facets = {}
+        for facet, values in zip(own, columns, strict=True):
+            if facet.words:
+                pairs = [
+                    (pk, word) for pk, text in zip(keys, values, strict=True) for word in (text or "").split()
+                ]
+                facets[facet.param] = coded([pk for pk, _ in pairs], [word for _, word in pairs])
+            else:
+                facets[facet.param] = coded(keys, values)
+        largest = max(keys, default=0)
+        for facet in self.facets:
+            if facet.to_many:  # read from the link table alone: (record, value) pairs, once each
+                relation_name, column = facet.field.split("__")
+                relation = self.model._meta.get_field(relation_name)
+                links = relation.related_model._base_manager.using(alias).order_by()
+                links = links.values_list(relation.field.attname, column).distinct()
+                linked, values = fetched_columns(links.filter(**{f"{column}__isnull": False}))
+                facets[facet.param] = coded(linked, values)
+                largest = max(largest, max(linked, default=0))
+        return Snapshot(token, largest + 1, facets)
+
+    def ranks(self, snapshot: Snapshot, queryset: QuerySet) -> np.ndarray | None:
+        """Each record's place in the queryset's order, or None when that order reads anything but
+        the columns the token watches (the database then orders the page itself)."""
+        terms = self.ordering_of(queryset)
+        if terms is None:
+            return None
+        everything = self.model._base_manager.using(queryset.db).order_by(*terms).values_list("pk")
+        sql = compiled(everything)
+        if sql is None:
+            return None
+        key = repr(sql)
+        if key not in snapshot.ranks:
+            with connections[queryset.db].cursor() as cursor:
+                cursor.execute(*sql)
+                in_order = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+            small = snapshot.size < 2**31
+            ranks = np.full(snapshot.size, len(in_order), dtype=np.int32 if small else np.int64)
+            in_order = in_order[in_order < snapshot.size]
+            ranks[in_order] = np.arange(len(in_order))
+            snapshot.ranks[key] = ranks
+        return snapshot.ranks[key]
+
+    def ordering_of(self, queryset: QuerySet) -> list | None:
+        query, meta = queryset.query, self.model._meta
+        terms = query.order_by or (meta.ordering if query.default_ordering else ())
+        for term in terms:
+            if isinstance(term, str):
+                name = term.removeprefix("-")
+            elif isinstance(term, OrderBy) and hasattr(term.expression, "name"):
+                name = term.expression.name
+            else:
+                return None
+            if name not in self.orders and not (name == "pk" and "id" in self.orders):
+                return None
+            try:
+                meta.pk if name == "pk" else meta.get_field(name)
+            except FieldDoesNotExist:
+                return None
+        # Ties broken by key, as the database would break them only by chance.
+        return [*terms, "pk"]
+
+
+# Triggers. Each watched table gets one that fires on inserts and deletes and one on updates that
+# change a watched column, each giving the list a new random token. SQLite rebuilds a table for most
+# schema changes and drops its triggers with it, so they are (re)installed after every `migrate`
+# (talks.apps), not only by the migration that made the tokens' table.
+
+
+def trigger_names(index: ListIndex, table: str) -> tuple[str, str]:
+    return f"{table}_moves_{index.name}", f"{table}_update_moves_{index.name}"
+
+
+def install_triggers(connection, indexes: Sequence[ListIndex]) -> None:
+    """Create the triggers of every list index and give each list a fresh token (the tables may have
+    changed while the triggers were gone)."""
+    if ListVersion._meta.db_table not in connection.introspection.table_names():
+        return  # migrated back before the tokens' table
+    quote = connection.ops.quote_name
+    versions = quote(ListVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE OR REPLACE FUNCTION parley_move_list_token() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                f"BEGIN INSERT INTO {versions} (name, token) "
+                f"VALUES (TG_ARGV[0], md5(random()::text || clock_timestamp()::text)) "
+                f"ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token; RETURN NULL; END $$"
+            )
+        for index in indexes:
+            for table, columns in index.watched().items():
+                for statement in trigger_statements(connection, index, table, columns, versions):
+                    cursor.execute(statement)
+            cursor.execute(
+                f"INSERT INTO {versions} (name, token) VALUES (%s, %s) "
+                f"ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token",
+                [index.name, secrets.token_hex(16)],
+            )
+
+
+def trigger_statements(connection, index, table, columns, versions) -> list[str]:
+    quote = connection.ops.quote_name
+    rows, on_update = trigger_names(index, table)
+    changed = " OR ".join(
+        f"old.{quote(column)} IS {'DISTINCT FROM' if connection.vendor == 'postgresql' else 'NOT'} "
+        f"new.{quote(column)}"
+        for column in columns
+    )
+    listed = ", ".join(quote(column) for column in columns)
+    if connection.vendor == "postgresql":
+        move = f"EXECUTE FUNCTION parley_move_list_token('{index.name}')"
+        return [
+            f"DROP TRIGGER IF EXISTS {quote(rows)} ON {quote(table)}",
+            f"DROP TRIGGER IF EXISTS {quote(on_update)} ON {quote(table)}",
+            # Once per statement: a bulk load of 300,000 rows moves the token once.
+            f"CREATE TRIGGER {quote(rows)} AFTER INSERT OR DELETE OR TRUNCATE ON {quote(table)} "
+            f"FOR EACH STATEMENT {move}",
+            f"CREATE TRIGGER {quote(on_update)} AFTER UPDATE OF {listed} ON {quote(table)} "
+            f"FOR EACH ROW WHEN ({changed}) {move}",
+        ]
+    move = (
+        f"INSERT INTO {versions} (name, token) VALUES ('{index.name}', lower(hex(randomblob(16)))) "
+        f"ON CONFLICT (name) DO UPDATE SET token = excluded.token;"
+    )
+    return [
+        f"DROP TRIGGER IF EXISTS {quote(rows + '_insert')}",
+        f"DROP TRIGGER IF EXISTS {quote(rows + '_delete')}",
+        f"DROP TRIGGER IF EXISTS {quote(on_update)}",
+        f"CREATE TRIGGER {quote(rows + '_insert')} AFTER INSERT ON {quote(table)} BEGIN {move} END",
+        f"CREATE TRIGGER {quote(rows + '_delete')} AFTER DELETE ON {quote(table)} BEGIN {move} END",
+        f"CREATE TRIGGER {quote(on_update)} AFTER UPDATE OF {listed} ON {quote(table)} "
+        f"WHEN {changed} BEGIN {move} END",
+    ]
+
+
+def remove_triggers(connection, indexes: Sequence[ListIndex]) -> None:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for index in indexes:
+            for table in index.watched():
+                rows, on_update = trigger_names(index, table)
+                if connection.vendor == "postgresql":
+                    for name in (rows, on_update):
+                        cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)} ON {quote(table)}")
+                else:
+                    for name in (rows + "_insert", rows + "_delete", on_update):
+                        cursor.execute(f"DROP TRIGGER IF EXISTS {quote(name)}")
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION IF EXISTS parley_move_list_token()")
