@@ -24,6 +24,7 @@ from talks.models import (
     Tally,
     Track,
 )
+from talks.search import trigram_matches
 
 MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
 YES_NO = [("true", "yes"), ("false", "no")]
@@ -46,7 +47,14 @@ def narrows(filterset) -> bool:
 
 
 class TextFilter(django_filters.CharFilter):
-    """Free text matched, case-insensitively, against several fields at once."""
+    """Free text: every word must occur, as any part of a word and in any case, in one of the fields
+    (the record's own, or a to-one relation's such as `speaker__name`).
+
+    Each table's fields are matched in a subquery of its own keys, so that each can use its table's
+    text index: SQLite's FTS5 trigram indexes (migration 0014) where they cover the fields, and on
+    PostgreSQL the trigram indexes of migration 0018. Matching the claims' text row by row took
+    250 ms a word at full size.
+    """
 
     def __init__(self, *fields, **kwargs):
         self.fields = fields
@@ -57,12 +65,31 @@ class TextFilter(django_filters.CharFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
+        tables = {}  # relation path ("" for the record itself): its fields
+        for field in self.fields:
+            path, _, name = field.rpartition("__")
+            tables.setdefault(path, []).append(name)
         for word in value.split():
             condition = Q()
-            for field in self.fields:
-                condition |= Q(**{f"{field}__icontains": word})
+            for path, names in tables.items():
+                model = queryset.model
+                for relation in path.split("__") if path else ():
+                    model = model._meta.get_field(relation).related_model
+                condition |= Q(**{f"{path}__in" if path else "pk__in": matching_keys(model, names, word)})
             queryset = queryset.filter(condition)
-        return queryset  # every field searched is the record's own or a to-one relation's: no duplicates
+        return queryset
+
+
+def matching_keys(model, names, word):
+    """The keys of `model`'s records in one of whose fields the word occurs (see TextFilter)."""
+    columns = [model._meta.get_field(name).column for name in names]
+    indexed = trigram_matches(model._meta.db_table, columns, word)
+    if indexed is not None:
+        return indexed
+    condition = Q()
+    for name in names:
+        condition |= Q(**{f"{name}__icontains": word})
+    return model._base_manager.filter(condition).order_by().values("pk")
 
 
 class NamedChoiceIterator(django_filters.fields.ModelChoiceIterator):

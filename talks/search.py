@@ -100,6 +100,22 @@ def sqlite_has_trigram_search() -> bool:
     return sqlite3.sqlite_version_info >= (3, 34)
 
 
+def trigram_matches(table: str, columns, word: str) -> RawSQL | None:
+    """The keys of the rows of `table` in whose `columns` the word occurs, as any part of a word in
+    any case, looked up in the table's FTS5 trigram index (SQLite). None where that index cannot
+    answer: another database, a word under three letters, or columns it does not cover."""
+    indexed = SEARCH_TABLES.get(table, ())
+    if connection.vendor != "sqlite" or not sqlite_has_trigram_search():
+        return None
+    if len(word) < TRIGRAM or not set(columns) <= set(indexed):
+        return None
+    index = f"{table}_search"
+    phrase = '"' + word.replace('"', '""') + '"'  # the word as it is, never FTS5 syntax
+    if set(columns) != set(indexed):
+        phrase = "{" + " ".join(columns) + "} : " + phrase  # only in these columns
+    return RawSQL(f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [phrase])  # noqa: S611
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search the archive", max_length=200, required=False, strip=True)
 
@@ -127,11 +143,9 @@ def matching(kind: SearchKind, text: str) -> tuple[QuerySet, bool]:
             .order_by(F("rank").desc(), "pk")
         )
         return ranked, len(keys) > RANKED_MATCHES
-    index = f"{queryset.model._meta.db_table}_search"
     for word in words_of(text):
-        if len(word) >= TRIGRAM and sqlite_has_trigram_search():
-            phrase = '"' + word.replace('"', '""') + '"'  # the word as it is, never FTS5 syntax
-            matches = RawSQL(f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [phrase])  # noqa: S611
+        matches = trigram_matches(queryset.model._meta.db_table, kind.fields, word)
+        if matches is not None:
             queryset = queryset.filter(pk__in=matches)
             continue
         condition = Q()

@@ -1,0 +1,92 @@
+"""The lists' text filter (`?q=`): every word occurs, as any part of a word and in any case, in one
+of the list's text fields, its own or a related record's (a claim's speaker); looked up through each
+table's text index, not by reading every row."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from talks.filters import ClaimFilter, SourceFilter
+from tests.builders import PUBLISHED, make_article, make_claim, make_outlet, make_participant
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(client, name, text):
+    response = client.get(reverse(name), {"q": text})
+    assert response.status_code == 200, text
+    return {record.pk for record in response.context["object_list"]}
+
+
+@pytest.fixture
+def claims():
+    umerov = make_participant(name="Rustem Umerov", aliases="Умеров\nUmierow", publication_status=PUBLISHED)
+    return {
+        "plant": make_claim(
+            text="Talks on Zaporizhzhia nuclear plant resumed.", publication_status=PUBLISHED
+        ),
+        "umerov": make_claim(text="The delegation arrived.", speaker=umerov, publication_status=PUBLISHED),
+        "eu": make_claim(text="The EU met near Qwertyland.", publication_status=PUBLISHED),
+        "draft": make_claim(text="A draft on Zaporizhzhia and Qwertyland.", speaker=umerov),
+    }
+
+
+def test_a_word_is_found_as_any_part_of_a_word_in_any_case_in_the_text_or_the_speakers_names(client, claims):
+    assert listed(client, "claim_list", "zaporiz") == {claims["plant"].pk}
+    assert listed(client, "claim_list", "NUCLEAR Plant") == {claims["plant"].pk}  # every word, any case
+    assert listed(client, "claim_list", "nuclear submarine") == set()
+    assert listed(client, "claim_list", "umerov") == {claims["umerov"].pk}  # the speaker's name
+    assert listed(client, "claim_list", "Umierow") == {claims["umerov"].pk}  # another spelling
+    assert listed(client, "claim_list", "умеров arrived") == {claims["umerov"].pk}  # across tables
+
+
+def test_words_too_short_for_a_trigram_index_and_words_like_operators_are_still_found(client, claims):
+    assert listed(client, "claim_list", "EU qwertyland") == {claims["eu"].pk}
+    assert listed(client, "claim_list", "NEAR qwertyland") == {claims["eu"].pk}
+    assert listed(client, "claim_list", 'qwerty" OR "zaporiz') == set()  # quotes are text, not syntax
+    assert listed(client, "claim_list", "NOT") == set()
+
+
+def test_an_edited_text_is_found_by_its_new_words_only(client, claims):
+    claims["plant"].text = "Talks on the Kakhovka dam resumed."
+    claims["plant"].save()
+    assert listed(client, "claim_list", "zaporiz") == set()
+    assert listed(client, "claim_list", "kakhovka") == {claims["plant"].pk}
+
+
+def test_sources_are_found_by_headline_author_or_outlet(client):
+    reuters = make_outlet(name="Reuters")
+    by_headline = make_article(headline="Geneva round ends", publication_status=PUBLISHED)
+    by_author = make_article(author="Olena Harmash", publication_status=PUBLISHED)
+    by_outlet = make_article(outlet=reuters, publication_status=PUBLISHED)
+    assert listed(client, "source_list", "geneva") == {by_headline.pk}
+    assert listed(client, "source_list", "harmash") == {by_author.pk}
+    assert listed(client, "source_list", "REUTERS") == {by_outlet.pk}
+
+
+def plan_of(queryset) -> str:
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")  # a tiny table would otherwise be read whole
+            try:
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = cursor.fetchall()
+            finally:
+                cursor.execute("SET enable_seqscan = on")
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = cursor.fetchall()
+        return "\n".join(str(row) for row in plan)
+
+
+def test_the_claims_and_sources_text_is_looked_up_in_an_index(claims):
+    claims_plan = plan_of(ClaimFilter({"q": "zaporiz"}, queryset=ClaimFilter.base_queryset()).qs)
+    sources_plan = plan_of(SourceFilter({"q": "geneva"}, queryset=SourceFilter.base_queryset()).qs)
+    if connection.vendor == "postgresql":
+        assert "talks_claim_text_trigram" in claims_plan
+        assert "talks_participant_name_trigram" in claims_plan
+        assert "sources_sourcearticle_headline_trigram" in sources_plan
+    else:
+        assert "talks_claim_search VIRTUAL TABLE" in claims_plan
+        assert "talks_participant_search VIRTUAL TABLE" in claims_plan
