@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from sources.models import SourceArticle
+from talks.lists import LIST_INDEXES
 from talks.models import Claim, Issue, Participant, Round
 
 EXPORTS = ["rounds", "claims", "sources", "participants", "issues", "citations", "delegations"]
@@ -94,6 +95,7 @@ class Command(BaseCommand):
                     f"{name:<28}{statistics.median(timings):>9.1f}{percentile(timings, 0.95):>9.1f}"
                     f"{self.queries(urls[0]):>9}"
                 )
+            self.measure_rebuilds()
             if not skip_exports:
                 self.stdout.write(f"\n{'export':<28}{'rows':>10}{'seconds':>9}{'rows/s':>10}{'peak MiB':>10}")
                 for name in EXPORTS:
@@ -140,6 +142,20 @@ class Command(BaseCommand):
             ]
             if issue
             else [reverse("claim_list")],
+            # Filters that match a sixth of the archive, or all of it: counted, faceted and ordered
+            # in full all the same.
+            "claim list, broad filter": [
+                reverse("claim_list") + "?kind=demand",
+                reverse("claim_list") + "?date_after=1900-01-01",
+                reverse("claim_list") + "?min_outlets=1&ordering=date",
+            ],
+            "claim list, text filter": [
+                reverse("claim_list") + "?q=" + word for word in ["ceasefire", "Person"]
+            ],
+            "source list, filtered": [
+                reverse("source_list") + "?date_after=1900-01-01",
+                reverse("source_list") + "?language=en&ordering=headline",
+            ],
             "claim": [c.get_absolute_url() for c in sample(Claim.objects.published())],
             "search": [
                 reverse("search") + "?q=" + word for word in ["Geneva", "sanctions", "Persona", "prisoners"]
@@ -184,10 +200,25 @@ class Command(BaseCommand):
         return (time.perf_counter() - started) * 1000
 
     def queries(self, path) -> int:
+        """The queries of a request after a first one, as the timed requests are: the first builds
+        this process's list indexes, as a server process does at start."""
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.get(path)
         reset_queries()
         with CaptureQueriesContext(connection) as captured:
-            Client(HTTP_HOST="127.0.0.1").get(path)
+            client.get(path)
         return len(captured)
+
+    def measure_rebuilds(self):
+        """How long a server process takes to rebuild each list's index after an edit moved its
+        token: the wait of the first reader of a filtered list after the edit (see talks/list_index.py)."""
+        self.stdout.write(f"\n{'list index rebuilt':<28}{'records':>10}{'ms':>9}")
+        for index in LIST_INDEXES:
+            started = time.perf_counter()
+            snapshot = index.build(connection.alias, token=None)
+            index.ranks(snapshot, index.model._base_manager.all())  # the default order
+            milliseconds = (time.perf_counter() - started) * 1000
+            self.stdout.write(f"{index.name:<28}{index.model._base_manager.count():>10,}{milliseconds:>9.0f}")
 
     def measure_export(self, base, name, master):
         workers = worker_pids(master)
