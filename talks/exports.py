@@ -183,8 +183,27 @@ def quoted_in_database(column: Column, model):
 
 def joined_csv(columns: tuple[Column, ...], queryset) -> Iterator[str]:
     """CSV lines in chunks, from cells the database (or, for lists, Python) has already quoted."""
-    for batch in csv_batches(columns, queryset):
-        yield LINE_END.join(map(",".join, batch)) + LINE_END
+    for lines in csv_lines(columns, queryset):
+        yield LINE_END.join(lines) + LINE_END
+
+
+class CsvLine(Func):
+    """A row's finished cells joined by commas in the database: one string a row reaches Python
+    instead of one a cell. Handing SQLite's 6,000,000 cells of the citations download to Python
+    was a third of its time."""
+
+    function = "CONCAT_WS"
+    output_field = CharField()
+
+    def __init__(self, *cells):
+        super().__init__(Value(","), *cells)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite has concat_ws only since 3.44; printf, one format for the whole line, is older.
+        cells = self.source_expressions[1:]
+        line = self.copy()
+        line.set_source_expressions([Value(",".join(["%s"] * len(cells))), *cells])
+        return line.as_sql(compiler, connection, function="PRINTF", **extra_context)
 
 
 def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
@@ -225,15 +244,16 @@ def fetched_in_batches(rows, batch_size: int) -> Iterator[list[tuple]]:
             yield batch
 
 
-def csv_batches(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PER_CHUNK) -> Iterator[list]:
-    """The download's rows as lists of quoted CSV cells, a batch at a time."""
+def csv_lines(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PER_CHUNK) -> Iterator[list[str]]:
+    """The download's rows as CSV lines (without their line ends), a batch at a time."""
     cells = [
         F(column.orm_path) if column.multiline_list else quoted_in_database(column, queryset.model)
         for column in columns
         if not column.many_to_many
     ]
     if not any(finished_in_python(column) for column in columns):
-        yield from fetched_in_batches(queryset.values_list(*cells), batch_size)
+        for batch in fetched_in_batches(queryset.values_list(CsvLine(*cells)), batch_size):
+            yield [line for (line,) in batch]
         return
     for batch in fetched_in_batches(queryset.values_list("pk", *cells), batch_size):
         related = {
@@ -241,7 +261,7 @@ def csv_batches(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PE
             for column in columns
             if column.many_to_many
         }
-        finished = []
+        lines = []
         for row in batch:
             from_database = iter(row[1:])
             cells_of_row = []
@@ -254,8 +274,8 @@ def csv_batches(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PE
                     cells_of_row.append(quoted(neutralised(column, cell(column, items))))
                 else:
                     cells_of_row.append(next(from_database))
-            finished.append(cells_of_row)
-        yield finished
+            lines.append(",".join(cells_of_row))
+        yield lines
 
 
 def csv_chunks(columns: tuple[Column, ...], queryset, byte_order_mark: bool) -> Iterator[str | bytes]:
