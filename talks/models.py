@@ -408,8 +408,10 @@ class Claim(Publishable):
             NewestFirstIndex(fields=["publication_status", "-date", "id"], name="talks_claim_newest"),
             # The home page's latest claims.
             models.Index(fields=["publication_status", "-created_at"], name="talks_claim_public_latest"),
-            # /claims/?kind=, alone or with other filters (the claims of one kind are a seventh).
-            models.Index(fields=["publication_status", "kind"], name="talks_claim_public_by_kind"),
+            # /claims/?kind=, alone or with other filters (the claims of one kind are a sixth). With
+            # the id, PostgreSQL lists the matching ids from the index alone (list_index.MatchingIds):
+            # for ?issue=&kind= 16 ms instead of 27 ms reading 12,000 pages of the table.
+            models.Index(fields=["publication_status", "kind", "id"], name="talks_claim_public_kind_ids"),
             # /claims/?ordering=-outlets: the most widely reported first, ties by id (and ?min_outlets=).
             models.Index(
                 fields=["publication_status", "-outlet_count", "id"], name="talks_claim_public_by_reach"
