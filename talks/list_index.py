@@ -82,23 +82,26 @@ class CountedFacet:
     def to_many(self) -> bool:
         return "__" in self.field
 
-    def rows(self, counts: list[tuple[Any, int]]) -> list[tuple]:
-        """(value, label, count) rows of the most frequent values, from (value, count) pairs, most
-        frequent first."""
-        known = [(value, n) for value, n in counts if value not in (None, "")]
-        rows = []
-        if self.unknown is not None:
-            missing = sum(n for value, n in counts if value is None)
-            if missing:
-                rows.append((*self.unknown, missing))
+    def rows(self, counts: "FacetCounts") -> list[tuple]:
+        """(value, label, count) rows of the most frequent values, most frequent first."""
+        rows = [(*self.unknown, counts.missing)] if self.unknown is not None and counts.missing else []
         if self.records is None:
-            rows += [(value, value, n) for value, n in known[:FACET_CHOICES]]
+            rows += [(value, value, n) for value, n in counts.most_frequent[:FACET_CHOICES]]
         else:
             # A few more candidates than shown, in case some name records readers cannot see.
-            candidates = dict(known[: FACET_CHOICES * 4])
+            candidates = dict(counts.most_frequent)
             public = self.records.filter(pk__in=candidates).values_list("pk", "slug", self.label_field)
             rows += [(slug, label, candidates[pk]) for pk, slug, label in public]
         return sorted(rows, key=lambda row: -row[2])[:FACET_CHOICES]
+
+
+CANDIDATES = FACET_CHOICES * 4  # the most frequent values read, of which FACET_CHOICES are shown
+
+
+@dataclass
+class FacetCounts:
+    most_frequent: list[tuple[Any, int]]  # (value, count), most frequent first; no empty value
+    missing: int  # how many matched records have no value
 
 
 @dataclass
@@ -109,12 +112,22 @@ class FacetValues:
     codes: np.ndarray
     values: list
 
-    def counts(self, matched: np.ndarray) -> list[tuple[Any, int]]:
-        """(value, count) for the values of the matched records, most frequent first."""
+    def __post_init__(self):
+        self.valued = np.array([value not in (None, "") for value in self.values], dtype=bool)
+
+    def counts(self, matched: np.ndarray) -> FacetCounts:
+        """How often the matched records have each of the most frequent values; ties go to the
+        value that comes first. Only those few are turned into Python objects: a round facet has
+        5,000 values."""
         tally = np.bincount(self.codes[matched[self.records]], minlength=len(self.values))
-        present = np.flatnonzero(tally)
-        order = present[np.argsort(-tally[present], kind="stable")]
-        return [(self.values[code], int(tally[code])) for code in order]
+        missing = int(tally[-1]) if self.values and self.values[-1] is None else 0
+        present = np.flatnonzero(tally * self.valued)
+        if len(present) > CANDIDATES:  # the CANDIDATES-th largest count, and all above it
+            threshold = np.partition(tally[present], len(present) - CANDIDATES)[len(present) - CANDIDATES]
+            above, at = present[tally[present] > threshold], present[tally[present] == threshold]
+            present = np.concatenate([above, at[: CANDIDATES - len(above)]])
+        order = present[np.lexsort((present, -tally[present]))]
+        return FacetCounts([(self.values[code], int(tally[code])) for code in order], missing)
 
 
 def coded(records: Sequence[int], values: Sequence) -> FacetValues:
@@ -172,7 +185,7 @@ class Snapshot:
 @dataclass
 class Counted:
     count: int
-    facet_counts: dict[str, list[tuple[Any, int]]]
+    facet_counts: dict[str, FacetCounts]
     ordered: OrderedMatches | None  # None: the list's order is left to the database
 
 

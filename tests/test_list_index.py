@@ -4,6 +4,7 @@ moves its token, whoever writes, and the next request rebuilds it."""
 
 import datetime
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -11,7 +12,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from talks.list_index import trigger_name
+from talks.list_index import CANDIDATES, coded, trigger_name
 from talks.lists import ARTICLES, CLAIMS, LIST_INDEXES, warm_list_indexes
 from talks.models import Claim, ClaimIssue, ListVersion
 from tests.builders import (
@@ -197,3 +198,17 @@ def test_a_filtered_source_list_counts_articles_of_unknown_outlet_under_one_link
     assert response.context["result_count"] == 5
     assert facet_counts(response)["outlet"] == {"unknown": 3, "reuters": 2}
     assert '<a href="?language=en&amp;outlet=unknown">Unknown outlet</a>' in response.content.decode()
+
+
+def test_a_facet_reads_only_its_most_frequent_values_with_ties_going_to_the_first_value():
+    # Record n has value n % 60, and values 0-9 once more each; record 1,000 has none.
+    records = list(range(60)) + list(range(60, 70)) + [1000]
+    values = [n % 60 for n in range(60)] + list(range(10)) + [None]
+    facet = coded(records, values)
+    matched = np.zeros(1001, dtype=bool)
+    matched[records] = True
+    counts = facet.counts(matched)
+    assert counts.missing == 1
+    assert len(counts.most_frequent) == CANDIDATES
+    assert counts.most_frequent[:10] == [(value, 2) for value in range(10)]
+    assert counts.most_frequent[10:] == [(value, 1) for value in range(10, CANDIDATES)]
