@@ -12,7 +12,15 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from talks.list_index import CANDIDATES, coded, trigger_name
+from talks.list_index import (
+    CANDIDATES,
+    NO_NUMBER,
+    coded,
+    coded_groups,
+    coded_numbers,
+    distinct_pairs,
+    trigger_name,
+)
 from talks.lists import ARTICLES, CLAIMS, LIST_INDEXES, warm_list_indexes
 from talks.models import Claim, ClaimIssue, ListVersion
 from tests.builders import (
@@ -212,3 +220,39 @@ def test_a_facet_reads_only_its_most_frequent_values_with_ties_going_to_the_firs
     assert len(counts.most_frequent) == CANDIDATES
     assert counts.most_frequent[:10] == [(value, 2) for value in range(10)]
     assert counts.most_frequent[10:] == [(value, 1) for value in range(10, CANDIDATES)]
+
+
+def numbered_pairs(facet) -> list[tuple]:
+    values = [facet.values[code] for code in facet.codes]
+    return sorted(zip(facet.records.tolist(), values, strict=True), key=repr)
+
+
+def same_facet(one, other) -> bool:
+    return one.values == other.values and numbered_pairs(one) == numbered_pairs(other)
+
+
+def test_columns_read_as_numbers_or_as_groups_are_numbered_as_pairs_read_row_by_row_are():
+    records = np.array([3, 1, 4, 5, 9, 2, 6])
+    parties = [7, None, 7, 2, None, 30, 2]
+    numbers = np.array([NO_NUMBER if party is None else party for party in parties])
+    assert same_facet(coded_numbers(records, numbers), coded(records.tolist(), parties))
+    assert coded_numbers(records, numbers).values == [2, 7, 30, None]  # none last, as `coded` puts it
+
+    kinds = ["demand", None, "offer", "demand", "", "offer", "demand"]
+    groups = {}
+    for record, kind in zip(records.tolist(), kinds, strict=True):
+        groups.setdefault(kind, []).append(record)
+    grouped = [(kind, np.array(keys)) for kind, keys in groups.items()]
+    assert same_facet(coded_groups(grouped), coded(records.tolist(), kinds))
+
+    seats = [("head member", np.array([1, 2])), ("member", np.array([3])), (None, np.array([4]))]
+    words = [(1, "head"), (1, "member"), (2, "head"), (2, "member"), (3, "member")]
+    assert same_facet(coded_groups(seats, words=True), coded([pk for pk, _ in words], [w for _, w in words]))
+
+
+def test_link_pairs_are_counted_once_however_often_they_are_listed():
+    linked, values = distinct_pairs(np.array([5, 1, 5, 1, 2]), np.array([3, 3, 3, 4, 3]))
+    assert linked.tolist() == [1, 1, 2, 5]
+    assert values.tolist() == [3, 4, 3, 3]
+    nothing = np.array([], dtype=np.int64)
+    assert [len(side) for side in distinct_pairs(nothing, nothing)] == [0, 0]
