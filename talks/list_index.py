@@ -13,9 +13,9 @@ The arrays are never stale. A trigger moves a list's token (`ListVersion`) in th
 as every write to a column the arrays hold or the orders read, whoever writes: the admin, a bulk load
 or raw SQL. A request reads the token before anything else and rebuilds arrays made under another
 token, once per process after a change (`make bench` measures how long: for the claims with their
-default order, about half a second at full size; other orders are ranked when first asked for). Tokens are random,
-so a rolled-back write never leaves arrays of data that no longer exist under the token of data
-that do.
+default order, about half a second at full size; other orders are ranked when first asked for).
+Tokens are random, so a rolled-back write never leaves arrays of data that no longer exist under
+the token of data that do.
 """
 
 import logging

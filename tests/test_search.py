@@ -133,6 +133,26 @@ def test_postgresql_ranks_only_the_newest_matches_of_a_common_word_and_says_so(c
     assert "More than 2 match: these are the best of the 2 added most recently." in response.content.decode()
 
 
+@on_postgresql
+def test_postgresql_finds_the_newest_matches_beyond_the_most_recent_records_too(client, monkeypatch):
+    monkeypatch.setattr(search_module, "RANKED_MATCHES", 2)
+    monkeypatch.setattr(search_module, "RECENT_KEYS", 3)  # the three newest claims, read first
+    older = [
+        make_claim(key=f"old-{n}", text=f"Sanctions were discussed ({n}).", publication_status="published")
+        for n in range(3)
+    ]
+    recent = [
+        make_claim(key="recent-match", text="Sanctions again.", publication_status="published"),
+        make_claim(key="recent-other", text="Zeppelins were offered.", publication_status="published"),
+        make_claim(key="recent-draft", text="Sanctions, unpublished."),
+    ]
+    response = search(client, "sanctions")
+    assert set(found(response, "claims")) == {recent[0].key, older[2].key}  # the two newest matches
+    assert "More than 2 match" in response.content.decode()
+    assert found(search(client, "zeppelins"), "claims") == [recent[1].key]
+    assert found(search(client, "qwertyzeppelins"), "claims") == []
+
+
 def test_the_sqlite_search_indexes_cover_exactly_what_each_kind_searches():
     indexed = {kind.queryset().model._meta.db_table: kind.fields for kind in KINDS}
     assert indexed == search_module.SEARCH_TABLES
