@@ -9,20 +9,24 @@ records its filters match, as one string of ids, and counts and orders them in N
 milliseconds whatever the number of matches. The filters themselves stay SQL, defined once in
 talks/filters.py for the lists and their downloads alike.
 
-The arrays are never stale. A trigger moves a list's token (`ListVersion`) in the same transaction
-as every write to a column the arrays hold or the orders read, whoever writes: the admin, a bulk load
-or raw SQL. A request reads the token before anything else and rebuilds arrays made under another
-token, once per process after a change (`make bench` measures how long: for the claims with their
-default order, about half a second at full size; other orders are ranked when first asked for).
-Tokens are random, so a rolled-back write never leaves arrays of data that no longer exist under
-the token of data that do.
+The arrays are never stale. Triggers move a token (`ListVersion`) in the same transaction as every
+write to what the arrays hold or the orders read, whoever writes: the admin, a bulk load or raw
+SQL. There is a token for each part of a list: its records (added or removed), each column, each
+link table. A request reads the list's tokens before anything else and rebuilds the facets and
+orders made under other tokens, once per process after a change: after a record is added, all of
+them (`make bench` measures how long; for the claims with their default order, under a second at
+full size), after an edit of one column only what reads it (a citation changes a claim's outlet
+count, which only the order by reach reads). Orders are ranked when first asked for. Tokens are
+random, so a rolled-back write never leaves arrays of data that no longer exist under the token of
+data that do.
 """
 
 import logging
 import secrets
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -205,11 +209,12 @@ class OrderedMatches:
 
 
 @dataclass
-class Snapshot:
-    token: str | None
-    size: int  # one more than the largest record id
-    facets: dict[str, FacetValues]
-    ranks: dict[str, np.ndarray] = field(default_factory=dict)  # by the ordering's SQL
+class Piece:
+    """A facet's values or an order's ranks, and the tokens of the parts it was read under."""
+
+    tokens: tuple[str | None, ...]
+    value: Any  # FacetValues, or ranks: each record's place in the order, by key
+    size: int  # one more than the largest key it holds
 
 
 @dataclass
@@ -224,46 +229,84 @@ class ListIndex:
 
     `orders` are the record's own columns the list may be ordered by; an order reading anything
     else is left to the database.
+
+    Each token stands for one part of what the list reads: its records themselves (the part named
+    as the list: records added or removed), each column its facets and orders read ("claims.kind"),
+    and each link table of a to-many facet ("claims.talks_claimissue"). A facet or an order is
+    rebuilt only when a part it reads has moved: a citation moves a claim's outlet count, which
+    only the order by reach reads, so the default order and every facet stay as they are.
     """
 
     def __init__(self, name: str, model: type[Model], facets: Sequence[CountedFacet], orders: Sequence[str]):
         self.name, self.model, self.facets, self.orders = name, model, tuple(facets), tuple(orders)
-        self._snapshots: dict[str, Snapshot] = {}  # by database alias
+        self._pieces: dict[str, dict[str, Piece]] = {}  # by database alias, then by facet or order
         self._lock = threading.Lock()
 
     def watched(self) -> list["WatchedTable"]:
-        """The tables and columns whose writes move this list's token: those its facets and orders
-        read. Keys are left out: Django never changes a record's key."""
+        """The tables whose writes move this list's tokens, and which token each write moves. Keys
+        are left out: Django never changes a record's key."""
         meta = self.model._meta
-        own, links = [], {}
+        own, links = {}, {}
         for name in [*(facet.field for facet in self.facets), *self.orders]:
             if "__" in name:
                 relation_name, column_name = name.split("__")
                 relation = meta.get_field(relation_name)
                 link = relation.related_model._meta
-                columns = links.setdefault(link.db_table, [link.pk.column])
-                columns += [relation.field.column, link.get_field(column_name).column]
+                part = self.link_part(link.db_table)
+                columns = {relation.field.column: part, link.get_field(column_name).column: part}
+                links[link.db_table] = WatchedTable(link.db_table, link.pk.column, part, columns)
             elif name not in ("pk", meta.pk.name):
-                own.append(meta.get_field(name).column)
-        tables = {meta.db_table: [meta.pk.column, *own], **links}
-        return [
-            WatchedTable(table, key, tuple(sorted(set(columns) - {key})))
-            for table, (key, *columns) in tables.items()
-        ]
+                column = meta.get_field(name).column
+                own[column] = self.column_part(column)
+        return [WatchedTable(meta.db_table, meta.pk.column, self.name, own), *links.values()]
+
+    def column_part(self, column: str) -> str:
+        return f"{self.name}.{column}"
+
+    def link_part(self, table: str) -> str:
+        return f"{self.name}.{table}"
+
+    @cached_property
+    def part_names(self) -> tuple[str, ...]:
+        names = {self.name}
+        for watched in self.watched():
+            names |= {watched.rows_part, *watched.columns.values()}
+        return tuple(sorted(names))
+
+    def parts_of_facet(self, facet: CountedFacet) -> tuple[str, ...]:
+        if facet.to_many:
+            relation = self.model._meta.get_field(facet.field.split("__")[0])
+            return (self.link_part(relation.related_model._meta.db_table),)
+        return (self.name, self.column_part(self.model._meta.get_field(facet.field).column))
+
+    def parts_of_order(self, terms: Sequence) -> tuple[str, ...]:
+        meta = self.model._meta
+        names = {term_name(term) for term in terms} - {"pk", meta.pk.name}
+        return (self.name, *sorted(self.column_part(meta.get_field(name).column) for name in names))
+
+    def tokens(self, alias: str) -> dict[str, str]:
+        versions = ListVersion.objects.using(alias).filter(name__in=self.part_names)
+        return dict(versions.values_list("name", "token"))
 
     def count(self, queryset: QuerySet) -> Counted:
         """How many records of `queryset` there are, how they divide by each facet, and their order."""
-        snapshot = self.snapshot(queryset.db)
+        alias, terms = queryset.db, self.ordering_of(queryset)
+        tokens = self.tokens(alias)
         matched_ids = parsed_ids(queryset.order_by().aggregate(ids=MatchingIds("pk"))["ids"])
-        if len(matched_ids) and matched_ids.max() >= snapshot.size:
-            # A record written since the token was read: count with arrays that include it.
-            snapshot = self.snapshot(queryset.db, rebuild=True)
-        matched = np.zeros(snapshot.size, dtype=bool)
+        facets, order = self.current(alias, tokens, terms)
+        top = int(matched_ids.max()) if len(matched_ids) else -1
+        own = [piece for facet, piece in zip(self.facets, facets, strict=True) if not facet.to_many]
+        if top >= min((piece.size for piece in [*own, *([order] if order else [])]), default=top + 1):
+            # A record added since the tokens were read: count with pieces that include it.
+            facets, order = self.current(alias, self.tokens(alias), terms, rebuild=True)
+        size = max(top + 1, *(piece.size for piece in [*facets, *([order] if order else [])]))
+        matched = np.zeros(size, dtype=bool)
         matched[matched_ids] = True
         ids = np.flatnonzero(matched)
-        facet_counts = {facet.param: snapshot.facets[facet.param].counts(matched) for facet in self.facets}
-        ranks = self.ranks(snapshot, queryset)
-        return Counted(len(ids), facet_counts, None if ranks is None else OrderedMatches(ids, ranks))
+        facet_counts = {
+            facet.param: piece.value.counts(matched) for facet, piece in zip(self.facets, facets, strict=True)
+        }
+        return Counted(len(ids), facet_counts, None if order is None else OrderedMatches(ids, order.value))
 
     def warm(self, querysets: Sequence[QuerySet]) -> None:
         """Build the arrays, and the ranks of the orders of `querysets`, now: a server process's
@@ -271,55 +314,71 @@ class ListIndex:
         left for the first request to meet."""
         try:
             for queryset in querysets:
-                self.ranks(self.snapshot(queryset.db), queryset)
+                self.current(queryset.db, self.tokens(queryset.db), self.ordering_of(queryset))
         except DatabaseError as error:
             logger.warning("The %s list's counts were not built at start: %s", self.name, error)
 
-    def snapshot(self, alias: str, rebuild: bool = False) -> Snapshot:
-        tokens = ListVersion.objects.using(alias).filter(name=self.name).values_list("token", flat=True)
-        token = tokens.first()
-        current = self._snapshots.get(alias)
-        if current is not None and current.token == token and not rebuild:
-            return current
-        with self._lock:
-            current = self._snapshots.get(alias)
-            if current is None or current.token != token or rebuild:
-                current = self.build(alias, token)
-                self._snapshots[alias] = current
-            return current
+    def current(
+        self, alias: str, tokens: dict, terms: list | None, rebuild: bool = False
+    ) -> tuple[list[Piece], Piece | None]:
+        """The facets' pieces, and the order's (None when the database orders the page), each
+        rebuilt if it was read under other tokens than `tokens` (or if `rebuild`). Tokens are read
+        before the data: a piece may be newer than its tokens, which only makes a later request
+        rebuild it, but never older."""
+        pieces = self._pieces.setdefault(alias, {})
+        order_sql = None if terms is None else compiled(self.everything(alias, terms))
+        wanted = {f"facet:{facet.param}": self.parts_of_facet(facet) for facet in self.facets}
+        if order_sql is not None:
+            wanted[f"order:{order_sql!r}"] = self.parts_of_order(terms)
+        read_under = {key: tuple(tokens.get(part) for part in parts) for key, parts in wanted.items()}
 
-    def build(self, alias: str, token: str | None) -> Snapshot:
-        """Every record's facet values, of published and unpublished records alike (the filters say
-        which are public). Read after the token: arrays may be newer than their token, which only
-        makes the next request rebuild them, but never older.
+        def stale() -> list[str]:
+            return [
+                key for key in wanted if rebuild or key not in pieces or pieces[key].tokens != read_under[key]
+            ]
+
+        if stale():
+            with self._lock:
+                outdated = stale()
+                facets = [facet for facet in self.facets if f"facet:{facet.param}" in outdated]
+                for facet, (values, size) in self.build(alias, facets).items():
+                    key = f"facet:{facet}"
+                    pieces[key] = Piece(read_under[key], values, size)
+                if order_sql is not None and f"order:{order_sql!r}" in outdated:
+                    key = f"order:{order_sql!r}"
+                    pieces[key] = Piece(read_under[key], *self.ranked(alias, order_sql))
+        facet_pieces = [pieces[f"facet:{facet.param}"] for facet in self.facets]
+        return facet_pieces, None if order_sql is None else pieces[f"order:{order_sql!r}"]
+
+    def build(self, alias: str, facets: Sequence[CountedFacet]) -> dict[str, tuple[FacetValues, int]]:
+        """`facets`' values for every record, published and unpublished alike (the filters say
+        which are public), by facet: (values, one more than the largest key they hold).
 
         Columns come as strings of numbers, not row by row through the driver, which took two
         thirds of the time: numeric columns in one pass over the table beside its keys, others
         grouped by value, each value with its records' keys."""
         records = self.model._base_manager.using(alias).order_by()
-        own = [facet for facet in self.facets if not facet.to_many]
+        own = [facet for facet in facets if not facet.to_many]
         numeric = [facet for facet in own if not facet.words and self.holds_numbers(facet.field)]
-        numeric_params = {facet.param for facet in numeric}
-        # GROUP_CONCAT leaves NULLs out, which would misalign the lists: NO_NUMBER stands in.
-        as_text = {
-            f"column_{n}": MatchingIds(Coalesce(facet.field, Value(NO_NUMBER)))
-            for n, facet in enumerate(numeric)
-        }
-        columns = records.aggregate(keys=MatchingIds("pk"), **as_text)
-        keys = parsed_ids(columns["keys"])
-        facets = {
-            facet.param: coded_numbers(keys, parsed_ids(columns[f"column_{n}"]))
-            for n, facet in enumerate(numeric)
-        }
-        for facet in own:
-            if facet.param not in numeric_params:
-                groups = records.values(facet.field).annotate(keys=MatchingIds("pk"))
-                groups = [
-                    (value, parsed_ids(text)) for value, text in groups.values_list(facet.field, "keys")
-                ]
-                facets[facet.param] = coded_groups(groups, words=facet.words)
-        largest = int(keys.max()) if len(keys) else 0
-        for facet in self.facets:
+        grouped = [facet for facet in own if all(facet.param != other.param for other in numeric)]
+        built = {}
+        if numeric:
+            # GROUP_CONCAT leaves NULLs out, which would misalign the lists: NO_NUMBER stands in.
+            as_text = {
+                f"column_{n}": MatchingIds(Coalesce(facet.field, Value(NO_NUMBER)))
+                for n, facet in enumerate(numeric)
+            }
+            columns = records.aggregate(keys=MatchingIds("pk"), **as_text)
+            keys = parsed_ids(columns["keys"])
+            size = int(keys.max()) + 1 if len(keys) else 0
+            for n, facet in enumerate(numeric):
+                built[facet.param] = (coded_numbers(keys, parsed_ids(columns[f"column_{n}"])), size)
+        for facet in grouped:
+            groups = records.values(facet.field).annotate(keys=MatchingIds("pk"))
+            groups = [(value, parsed_ids(text)) for value, text in groups.values_list(facet.field, "keys")]
+            size = max((int(keys.max()) + 1 for _, keys in groups if len(keys)), default=0)
+            built[facet.param] = (coded_groups(groups, words=facet.words), size)
+        for facet in facets:
             if facet.to_many:  # read from the link table alone: (record, value) pairs, once each
                 relation_name, column = facet.field.split("__")
                 relation = self.model._meta.get_field(relation_name)
@@ -328,47 +387,36 @@ class ListIndex:
                     records=MatchingIds(relation.field.attname), values=MatchingIds(column)
                 )
                 linked, values = distinct_pairs(parsed_ids(links["records"]), parsed_ids(links["values"]))
-                facets[facet.param] = coded_numbers(linked, values)
-                largest = max(largest, int(linked.max()) if len(linked) else 0)
-        return Snapshot(token, largest + 1, facets)
+                size = int(linked.max()) + 1 if len(linked) else 0
+                built[facet.param] = (coded_numbers(linked, values), size)
+        return built
 
     def holds_numbers(self, name: str) -> bool:
         field = self.model._meta.get_field(name)
         return isinstance(getattr(field, "target_field", field), IntegerField)
 
-    def ranks(self, snapshot: Snapshot, queryset: QuerySet) -> np.ndarray | None:
-        """Each record's place in the queryset's order, or None when that order reads anything but
-        the columns the token watches (the database then orders the page itself)."""
-        terms = self.ordering_of(queryset)
-        if terms is None:
-            return None
-        everything = self.model._base_manager.using(queryset.db).order_by(*terms).values_list("pk")
-        sql = compiled(everything)
-        if sql is None:
-            return None
-        key = repr(sql)
-        if key not in snapshot.ranks:
-            with connections[queryset.db].cursor() as cursor:
-                cursor.execute(*sql)
-                in_order = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
-            small = snapshot.size < 2**31
-            ranks = np.full(snapshot.size, len(in_order), dtype=np.int32 if small else np.int64)
-            in_order = in_order[in_order < snapshot.size]
-            ranks[in_order] = np.arange(len(in_order))
-            snapshot.ranks[key] = ranks
-        return snapshot.ranks[key]
+    def everything(self, alias: str, terms: list) -> QuerySet:
+        return self.model._base_manager.using(alias).order_by(*terms).values_list("pk")
+
+    def ranked(self, alias: str, order_sql: tuple) -> tuple[np.ndarray, int]:
+        """Each record's place in an order the database computes (so that text sorts in its
+        collation), by key; records added since are placed last."""
+        with connections[alias].cursor() as cursor:
+            cursor.execute(*order_sql)
+            in_order = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64)
+        size = int(in_order.max()) + 1 if len(in_order) else 0
+        ranks = np.full(size, len(in_order), dtype=np.int32 if size < 2**31 else np.int64)
+        ranks[in_order] = np.arange(len(in_order))
+        return ranks, size
 
     def ordering_of(self, queryset: QuerySet) -> list | None:
+        """The queryset's order, ties broken by key, or None when it reads anything but the record's
+        own columns in `orders` (the database then orders the page itself)."""
         query, meta = queryset.query, self.model._meta
         terms = query.order_by or (meta.ordering if query.default_ordering else ())
         for term in terms:
-            if isinstance(term, str):
-                name = term.removeprefix("-")
-            elif isinstance(term, OrderBy) and hasattr(term.expression, "name"):
-                name = term.expression.name
-            else:
-                return None
-            if name not in self.orders and not (name == "pk" and "id" in self.orders):
+            name = term_name(term)
+            if name is None or (name not in self.orders and not (name == "pk" and "id" in self.orders)):
                 return None
             try:
                 meta.pk if name == "pk" else meta.get_field(name)
@@ -378,17 +426,34 @@ class ListIndex:
         return [*terms, "pk"]
 
 
-@dataclass(frozen=True)
+def term_name(term) -> str | None:
+    """The field an ordering term orders by ("-date", F("date").desc()), or None for anything else."""
+    if isinstance(term, str):
+        return term.removeprefix("-")
+    if isinstance(term, OrderBy) and hasattr(term.expression, "name"):
+        return term.expression.name
+    return None
+
+
+@dataclass
 class WatchedTable:
     table: str
     key: str
-    columns: tuple[str, ...]
+    rows_part: str  # the token an insert or a delete moves
+    columns: dict[str, str]  # the token an update of each column moves
+
+    def updated_parts(self) -> dict[str, list[str]]:
+        """Each token an update may move, with the columns whose change moves it."""
+        parts = {}
+        for column, part in sorted(self.columns.items()):
+            parts.setdefault(part, []).append(column)
+        return parts
 
 
-# Triggers. On each watched table, inserts and deletes move the list's token, and so do updates
-# that change a watched column. SQLite rebuilds a table for most schema changes and drops its
-# triggers with it, so they are (re)installed after every `migrate` (talks.apps), not only by the
-# migration that made the tokens' table.
+# Triggers. On each watched table, inserts and deletes move a token, and so do updates that change
+# a watched column. SQLite rebuilds a table for most schema changes and drops its triggers with it,
+# so they are (re)installed after every `migrate` (talks.apps), not only by the migration that
+# made the tokens' table.
 
 
 def trigger_name(index: ListIndex, table: str, event: str) -> str:
@@ -396,8 +461,8 @@ def trigger_name(index: ListIndex, table: str, event: str) -> str:
 
 
 def install_triggers(connection, indexes: Sequence[ListIndex]) -> None:
-    """Create the triggers of every list index and give each list a fresh token (the tables may have
-    changed while the triggers were gone)."""
+    """Create the triggers of every list index and give every part a fresh token (the tables may
+    have changed while the triggers were gone)."""
     if ListVersion._meta.db_table not in connection.introspection.table_names():
         return  # migrated back before the tokens' table
     statements = postgresql_triggers if connection.vendor == "postgresql" else sqlite_triggers
@@ -407,60 +472,91 @@ def install_triggers(connection, indexes: Sequence[ListIndex]) -> None:
             for watched in index.watched():
                 for statement in statements(connection.ops.quote_name, index, watched):
                     cursor.execute(statement)
-            cursor.execute(
-                f"INSERT INTO {versions} (name, token) VALUES (%s, %s) "
-                f"ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token",
-                [index.name, secrets.token_hex(16)],
-            )
+            for part in index.part_names:
+                cursor.execute(
+                    f"INSERT INTO {versions} (name, token) VALUES (%s, %s) "
+                    f"ON CONFLICT (name) DO UPDATE SET token = EXCLUDED.token",
+                    [part, secrets.token_hex(16)],
+                )
 
 
-def moving_the_token(index: ListIndex, random_text: str) -> str:
+def moving_tokens(parts: Sequence[str], random_text: str) -> str:
     table = ListVersion._meta.db_table
+    rows = ", ".join(f"('{part}', {random_text})" for part in parts)
     return (
-        f"INSERT INTO {table} (name, token) VALUES ('{index.name}', {random_text}) "
+        f"INSERT INTO {table} (name, token) VALUES {rows} "
         f"ON CONFLICT (name) DO UPDATE SET token = excluded.token;"
     )
 
 
+SQLITE_RANDOM = "lower(hex(randomblob(16)))"
+POSTGRESQL_RANDOM = "md5(random()::text || clock_timestamp()::text)"
+
+
+def sqlite_update_trigger(index: ListIndex, watched: WatchedTable, columns: Sequence[str]) -> str:
+    return trigger_name(index, watched.table, "update_" + "_".join(columns))
+
+
 def sqlite_triggers(quote, index: ListIndex, watched: WatchedTable) -> list[str]:
-    """One trigger a row for each event: SQLite has no other kind, and updates its one token row
-    in place, so a bulk load of 400,000 rows costs it well under a second."""
-    move = moving_the_token(index, "lower(hex(randomblob(16)))")
-    table, insert, delete, update = (
-        quote(watched.table),
-        *(quote(trigger_name(index, watched.table, event)) for event in ("insert", "delete", "update")),
-    )
-    listed = ", ".join(quote(column) for column in watched.columns)
-    changed = " OR ".join(f"old.{quote(column)} IS NOT new.{quote(column)}" for column in watched.columns)
-    return [
-        *(f"DROP TRIGGER IF EXISTS {name}" for name in (insert, delete, update)),
-        f"CREATE TRIGGER {insert} AFTER INSERT ON {table} BEGIN {move} END",
-        f"CREATE TRIGGER {delete} AFTER DELETE ON {table} BEGIN {move} END",
-        f"CREATE TRIGGER {update} AFTER UPDATE OF {listed} ON {table} WHEN {changed} BEGIN {move} END",
+    """One trigger a row for each event, and one for the update of each part: SQLite has no other
+    kind, and updates its token rows in place, so a bulk load of 400,000 rows costs it well under a
+    second."""
+    table = quote(watched.table)
+    insert, delete = (quote(trigger_name(index, watched.table, event)) for event in ("insert", "delete"))
+    statements = [f"DROP TRIGGER IF EXISTS {name}" for name in sqlite_trigger_names(quote, index, watched)]
+    rows = moving_tokens([watched.rows_part], SQLITE_RANDOM)
+    statements += [
+        f"CREATE TRIGGER {insert} AFTER INSERT ON {table} BEGIN {rows} END",
+        f"CREATE TRIGGER {delete} AFTER DELETE ON {table} BEGIN {rows} END",
     ]
+    for part, columns in watched.updated_parts().items():
+        listed = ", ".join(quote(column) for column in columns)
+        changed = " OR ".join(f"old.{quote(column)} IS NOT new.{quote(column)}" for column in columns)
+        name = quote(sqlite_update_trigger(index, watched, columns))
+        statements.append(
+            f"CREATE TRIGGER {name} AFTER UPDATE OF {listed} ON {table} "
+            f"WHEN {changed} BEGIN {moving_tokens([part], SQLITE_RANDOM)} END"
+        )
+    return statements
+
+
+def sqlite_trigger_names(quote, index: ListIndex, watched: WatchedTable) -> list[str]:
+    names = [trigger_name(index, watched.table, event) for event in ("insert", "delete", "update")]
+    names += [sqlite_update_trigger(index, watched, columns) for columns in watched.updated_parts().values()]
+    return [quote(name) for name in names]  # "update": one trigger for every column, before parts
 
 
 def postgresql_triggers(quote, index: ListIndex, watched: WatchedTable) -> list[str]:
     """Triggers once a statement: PostgreSQL keeps every version of a row a transaction updates,
-    so moving the token once a row made a 300,000-row update take minutes. An update moves it only
-    if some row's watched column changed, compared in the statement's old and new rows."""
-    move = moving_the_token(index, "md5(random()::text || clock_timestamp()::text)")
+    so moving a token once a row made a 300,000-row update take minutes. An update moves a part's
+    token only if some row's column of that part changed, compared in the statement's old and new
+    rows in one pass."""
     table, rows, update = (
         quote(watched.table),
         quote(trigger_name(index, watched.table, "write")),
         quote(trigger_name(index, watched.table, "update")),
     )
     key = quote(watched.key)
-    before = ", ".join(f"before.{quote(column)}" for column in watched.columns)
-    after = ", ".join(f"after.{quote(column)}" for column in watched.columns)
+    parts = list(watched.updated_parts().items())
+    changed = ", ".join(
+        f"bool_or(({', '.join(f'before.{quote(c)}' for c in columns)}) "
+        f"IS DISTINCT FROM ({', '.join(f'after.{quote(c)}' for c in columns)}))"
+        for _, columns in parts
+    )
+    flags = [f"changed_{n}" for n in range(len(parts))]
+    moves = " ".join(
+        f"IF {flag} THEN {moving_tokens([part], POSTGRESQL_RANDOM)} END IF;"
+        for flag, (part, _) in zip(flags, parts, strict=True)
+    )
     return [
         f"DROP TRIGGER IF EXISTS {rows} ON {table}",
         f"DROP TRIGGER IF EXISTS {update} ON {table}",
         f"CREATE OR REPLACE FUNCTION {rows}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN {move} RETURN NULL; END $$",
-        f"CREATE OR REPLACE FUNCTION {update}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"IF EXISTS (SELECT FROM old_rows before JOIN new_rows after ON after.{key} = before.{key} "
-        f"WHERE ({before}) IS DISTINCT FROM ({after})) THEN {move} END IF; RETURN NULL; END $$",
+        f"BEGIN {moving_tokens([watched.rows_part], POSTGRESQL_RANDOM)} RETURN NULL; END $$",
+        f"CREATE OR REPLACE FUNCTION {update}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"DECLARE {' '.join(f'{flag} boolean;' for flag in flags)} BEGIN "
+        f"SELECT {changed} INTO {', '.join(flags)} FROM old_rows before "
+        f"JOIN new_rows after ON after.{key} = before.{key}; {moves} RETURN NULL; END $$",
         f"CREATE TRIGGER {rows} AFTER INSERT OR DELETE OR TRUNCATE ON {table} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {rows}()",
         f"CREATE TRIGGER {update} AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows "
@@ -478,7 +574,5 @@ def remove_triggers(connection, indexes: Sequence[ListIndex]) -> None:
                         name = quote(trigger_name(index, watched.table, event))
                         cursor.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
                 else:
-                    for event in ("insert", "delete", "update"):
-                        cursor.execute(
-                            f"DROP TRIGGER IF EXISTS {quote(trigger_name(index, watched.table, event))}"
-                        )
+                    for name in sqlite_trigger_names(quote, index, watched):
+                        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
