@@ -136,24 +136,12 @@ class FacetValues:
         return FacetCounts([(self.values[code], int(tally[code])) for code in order], missing)
 
 
-def coded(records: Sequence[int], values: Sequence) -> FacetValues:
-    """Pairs as arrays, values numbered in their own order: equally frequent values then come in
-    that order (the lower id, the earlier word), the same on every request."""
-    distinct = sorted(set(values), key=lambda value: (value is None, value))
-    code_of = {value: code for code, value in enumerate(distinct)}
-    return FacetValues(
-        np.fromiter(records, dtype=np.int64, count=len(records)),
-        np.fromiter(map(code_of.__getitem__, values), dtype=np.int32, count=len(values)),
-        distinct,
-    )
-
-
 NO_NUMBER = -1  # a record without a value, among a numeric column's values (keys are positive)
 
 
 def coded_numbers(records: np.ndarray, numbers: np.ndarray) -> FacetValues:
-    """`coded` for a numeric column read as an array, NO_NUMBER for none: numbered by NumPy, in the
-    same order (none last)."""
+    """A numeric column's values, read as an array with NO_NUMBER for none, numbered in their own
+    order as `coded_groups` numbers them (none last)."""
     distinct, codes = np.unique(numbers, return_inverse=True)
     values = distinct.tolist()
     if values and values[0] == NO_NUMBER:
@@ -174,8 +162,9 @@ def distinct_pairs(records: np.ndarray, values: np.ndarray) -> tuple[np.ndarray,
 
 
 def coded_groups(groups: Sequence[tuple[Any, np.ndarray]], words: bool = False) -> FacetValues:
-    """`coded` for a column read as (value, its records' keys) groups; with `words`, each word of a
-    value is a value of those records."""
+    """A column read as (value, its records' keys) groups as arrays, values numbered in their own
+    order: equally frequent values then come in that order (the lower id, the earlier word), the same
+    on every request. With `words`, each word of a value is a value of those records."""
     if words:
         groups = [(word, keys) for value, keys in groups for word in (value or "").split()]
     distinct = sorted({value for value, _ in groups}, key=lambda value: (value is None, value))

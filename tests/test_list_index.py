@@ -15,7 +15,7 @@ from django.urls import reverse
 from talks.list_index import (
     CANDIDATES,
     NO_NUMBER,
-    coded,
+    FacetValues,
     coded_groups,
     coded_numbers,
     distinct_pairs,
@@ -34,6 +34,16 @@ from tests.builders import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def coded(records, values) -> FacetValues:
+    """(record, value) pairs numbered row by row in Python: what the list index's readers of whole
+    columns (coded_numbers, coded_groups) must agree with."""
+    distinct = sorted(set(values), key=lambda value: (value is None, value))
+    code_of = {value: code for code, value in enumerate(distinct)}
+    return FacetValues(
+        np.array(records, dtype=np.int64), np.array([code_of[v] for v in values], dtype=np.int32), distinct
+    )
 
 
 def token(name="claims"):
