@@ -38,14 +38,21 @@ class PublicFilterForm(forms.Form):
     default_renderer = PublicFormRenderer()
 
 
-def narrows(filterset) -> bool:
-    """Whether a valid filterset's values leave out any record: ordering and empty fields do not."""
-    return any(
-        value not in (None, "", [], ())
-        and not (hasattr(value, "start") and not (value.start or value.stop))  # an empty date range
+def narrowing_values(filterset) -> dict:
+    """A valid filterset's values that leave out records, by parameter: ordering and empty fields
+    do not."""
+    return {
+        name: value
         for name, value in filterset.form.cleaned_data.items()
         if name != "ordering"
-    )
+        and value not in (None, "", [], ())
+        and not (hasattr(value, "start") and not (value.start or value.stop))  # an empty date range
+    }
+
+
+def narrows(filterset) -> bool:
+    """Whether a valid filterset's values leave out any record."""
+    return bool(narrowing_values(filterset))
 
 
 class TextFilter(django_filters.CharFilter):
@@ -222,8 +229,13 @@ def issue_ids_beneath(issue_id: int, children: dict) -> set[int]:
 
 
 def published_issue_ids_beneath(issue: Issue) -> set[int]:
-    """The issue and all its published sub-issues, at any depth, from one query."""
-    return issue_ids_beneath(issue.pk, published_issue_children())
+    """The issue and all its published sub-issues, at any depth, from one query.
+
+    Kept on the issue: a list's filter and its list index both ask for the issue the form cleaned,
+    in the same request."""
+    if getattr(issue, "_published_ids_beneath", None) is None:
+        issue._published_ids_beneath = issue_ids_beneath(issue.pk, published_issue_children())
+    return issue._published_ids_beneath
 
 
 def public_parties(request=None):

@@ -12,8 +12,17 @@ from django_filters.views import FilterView
 
 from sources.models import Outlet, SourceArticle
 from talks import tallies
-from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
-from talks.list_index import FACET_CHOICES, CountedFacet, ListIndex
+from talks.filters import (
+    ClaimFilter,
+    IssueFilter,
+    ParticipantFilter,
+    RoundFilter,
+    SourceFilter,
+    narrowing_values,
+    narrows,
+    published_issue_ids_beneath,
+)
+from talks.list_index import FACET_CHOICES, AmongValues, CountedFacet, ListIndex, WithinRange
 from talks.models import Citation, Claim, Issue, Membership, Participant, Party, Round, Track
 
 UNKNOWN_OUTLET = ("unknown", "Unknown outlet")  # the outlet filter's value and label for articles of none
@@ -159,7 +168,8 @@ class PublicListView(FilterView):
         if self.stored_count and self.is_unfiltered():
             known = tallies.total(self.stored_count)
         elif not self.is_unfiltered() and self.list_index is not None:
-            counted = self.list_index.count(queryset)
+            narrowing = narrowing_values(self.filterset) if self.filterset.is_valid() else None
+            counted = self.list_index.count(queryset, narrowing)
             known, self.facet_counts, ordered_keys = counted.count, counted.facet_counts, counted.ordered
         return CountedPaginator(
             queryset,
@@ -232,6 +242,13 @@ class PublicListView(FilterView):
         return context
 
 
+def outlet_keys(slug: str) -> list:
+    """The outlet filter's value as the outlet column holds it: its key, or none for "unknown"."""
+    if slug == UNKNOWN_OUTLET[0]:
+        return [None]
+    return list(Outlet.objects.filter(slug=slug).values_list("pk", flat=True))
+
+
 CLAIMS = ListIndex(
     "claims",
     Claim,
@@ -242,6 +259,15 @@ CLAIMS = ListIndex(
         CountedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
     ],
     orders=["date", "outlet_count", "id"],
+    # ClaimFilter's filters on the claim's own columns and its issues, answered as it answers them.
+    filters={
+        "kind": AmongValues("kind"),
+        "party": AmongValues("party_id"),
+        "round": AmongValues("round_id"),
+        "issue": AmongValues("issue_links__issue_id", values_of=published_issue_ids_beneath),
+        "min_outlets": WithinRange("outlet_count"),
+        "date": WithinRange("date"),
+    },
 )
 ROUNDS = ListIndex(
     "rounds",
@@ -254,6 +280,15 @@ ROUNDS = ListIndex(
         CountedFacet("party", "Party", "delegations__party_id", Party.objects.all()),
     ],
     orders=["start_date", "title", "id"],
+    # RoundFilter's filters on the round's own columns and its delegations' parties.
+    filters={
+        "track": AmongValues("track_id"),
+        "status": AmongValues("status"),
+        "format": AmongValues("format"),
+        "country": AmongValues("country"),
+        "party": AmongValues("delegations__party_id"),
+        "date": WithinRange("start_date"),
+    },
 )
 ARTICLES = ListIndex(
     "articles",
@@ -263,6 +298,12 @@ ARTICLES = ListIndex(
         CountedFacet("language", "Language", "language"),
     ],
     orders=["published_on", "headline", "id"],
+    # SourceFilter's filters on the article's own columns: an outlet by slug, or none ("unknown").
+    filters={
+        "outlet": AmongValues("outlet_id", values_of=outlet_keys),
+        "language": AmongValues("language"),
+        "date": WithinRange("published_on"),
+    },
 )
 PEOPLE = ListIndex(
     "people",

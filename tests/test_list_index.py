@@ -9,9 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from talks.filters import RoundFilter, SourceFilter, narrowing_values
 from talks.list_index import (
     CANDIDATES,
     NO_NUMBER,
@@ -21,16 +23,18 @@ from talks.list_index import (
     distinct_pairs,
     trigger_name,
 )
-from talks.lists import ARTICLES, CLAIMS, LIST_INDEXES, warm_list_indexes
+from talks.lists import ARTICLES, CLAIMS, LIST_INDEXES, ROUNDS, warm_list_indexes
 from talks.models import Claim, ClaimIssue, ListVersion
 from tests.builders import (
     PUBLISHED,
     make_article,
+    make_delegation,
     make_issue,
     make_outlet,
     make_party,
     make_public_claim,
     make_round,
+    make_track,
 )
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +78,8 @@ def archive():
         )
         if n % 4 == 0:
             claim.issues.add(issues[(n // 2 + 1) % 4])
+        if n % 3 == 0:  # reported by one outlet, undisputed
+            claim.citations.filter(stance="disputes").delete()
     draft = make_public_claim(party=parties[0], kind="demand", issue=issues[0])
     Claim.objects.filter(pk=draft.pk).update(publication_status="draft")  # never counted
     return {"parties": parties, "issues": issues, "rounds": rounds}
@@ -83,7 +89,7 @@ def counted_by_the_database(response) -> dict:
     """The facets of a filtered claim list as grouped counts of its matches, straight from the records."""
     from talks.filters import ClaimFilter
 
-    matching = ClaimFilter(response.wsgi_request.GET, queryset=ClaimFilter.base_queryset()).qs
+    matching = ClaimFilter(response.wsgi_request.GET, queryset=ClaimFilter.base_queryset()).qs.order_by()
     links = ClaimIssue.objects.filter(claim__in=matching, issue__publication_status=PUBLISHED)
     public_rounds = matching.filter(round__publication_status=PUBLISHED)
     return {
@@ -99,21 +105,146 @@ def shown(response) -> dict:
     return {"count": response.context["result_count"], **facet_counts(response)}
 
 
+def ordered_by_the_database(response) -> list[int]:
+    from talks.filters import ClaimFilter
+
+    matching = ClaimFilter(response.wsgi_request.GET, queryset=ClaimFilter.base_queryset()).qs
+    return list(matching.values_list("pk", flat=True)[:25])
+
+
 @pytest.mark.parametrize(
     "query",
     [
         "?kind=demand",
         "?kind=demand&party={party}",
         "?issue={issue}",
+        "?issue={parent}",
+        "?round={round}&ordering=-outlets",
         "?min_outlets=1",
+        "?min_outlets=2&ordering=date",
         "?date_after=2026-02-10",
+        "?date_before=2026-02-20&kind=proposal",
+        "?date_after=2026-02-10&date_before=2026-02-10",
+        "?date_after=2026-02-10&date_before=2026-03-01&issue={issue}&kind=demand&ordering=-date",
+        "?q=said&kind=demand",  # text: the database lists the matches of every filter
+        "?disputed=false&date_after=2026-02-10",
     ],
 )
-def test_a_filtered_claim_list_counts_what_the_database_counts(client, archive, query):
-    query = query.format(party=archive["parties"][1].slug, issue=archive["issues"][0].slug)
+def test_a_filtered_claim_list_counts_and_orders_what_the_database_does(client, archive, query):
+    parent = make_issue(publication_status=PUBLISHED)  # its sub-issue's claims are its claims
+    archive["issues"][2].parent = parent
+    archive["issues"][2].save()
+    query = query.format(
+        party=archive["parties"][1].slug,
+        issue=archive["issues"][0].slug,
+        parent=parent.slug,
+        round=archive["rounds"][0].slug,
+    )
     response = client.get(reverse("claim_list") + query)
+    assert response.status_code == 200
     assert shown(response) == counted_by_the_database(response)
+    assert [claim.pk for claim in response.context["object_list"]] == ordered_by_the_database(response)
     assert 0 < response.context["result_count"] < Claim.objects.count()
+
+
+def test_filters_the_index_holds_ask_the_database_for_no_ids_and_other_filters_do(client, archive):
+    held = reverse("claim_list") + f"?kind=demand&issue={archive['issues'][0].slug}&date_after=2026-02-10"
+    client.get(held)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(held)
+    listing = {"GROUP_CONCAT", "STRING_AGG"}
+    assert not any(word in query["sql"] for query in queries for word in listing)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(held + "&disputed=false")
+    assert any(word in query["sql"] for query in queries for word in listing)
+
+
+def counted_both_ways(index, filterset_class, query: str) -> tuple:
+    """A list's count, facets and first page as the index finds the matches itself, and as the
+    database lists them."""
+    filterset = filterset_class(QueryDict(query), queryset=filterset_class.base_queryset())
+    assert filterset.is_valid(), filterset.errors
+    narrowing = narrowing_values(filterset)
+    assert narrowing and narrowing.keys() <= index.filters.keys()  # the index answers every filter
+    held, listed = index.count(filterset.qs, narrowing), index.count(filterset.qs, None)
+    assert held.count > 0
+    return [(found.count, found.facet_counts, found.ordered[0:25]) for found in (held, listed)]
+
+
+@pytest.fixture
+def rounds_and_articles():
+    """Rounds and articles spread over the values their lists filter by, a draft of each among them."""
+    tracks, parties, outlets = [make_track() for _ in range(2)], [make_party() for _ in range(3)], []
+    outlets = [make_outlet() for _ in range(2)] + [None]
+    for n in range(24):
+        published = PUBLISHED if n % 7 else "draft"
+        day = datetime.date(2026, 1, 1) + datetime.timedelta(days=3 * n)
+        round_ = make_round(
+            track=tracks[n % 2],
+            status=["held", "announced", "postponed"][n % 3],
+            format=["bilateral", "trilateral", ""][n % 3],
+            country=["Switzerland", "United Arab Emirates", "", "Turkey"][n % 4],
+            start_date=day,
+            end_date=day,
+            publication_status=published,
+        )
+        for party in parties[: 1 + n % 3]:
+            make_delegation(round=round_, party=party)
+        make_article(
+            outlet=outlets[n % 3],
+            language=["en", "uk", "ru"][n % 3],
+            published_on=day if n % 5 else None,
+            published_on_precision="day" if n % 5 else "",
+            publication_status=published,
+        )
+    return {"tracks": tracks, "parties": parties, "outlets": outlets}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=held",
+        "track={track}&ordering=title",
+        "country=Switzerland",
+        "format=trilateral&party={party}",
+        "party={party}&date_after=2026-01-20&date_before=2026-02-20&ordering=-date",
+        "date_before=2026-01-31",
+    ],
+)
+def test_the_index_finds_the_rounds_the_database_lists(rounds_and_articles, query):
+    query = query.format(
+        track=rounds_and_articles["tracks"][1].slug, party=rounds_and_articles["parties"][1].slug
+    )
+    held, listed = counted_both_ways(ROUNDS, RoundFilter, query)
+    assert held == listed
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "outlet={outlet}",
+        "outlet=unknown&ordering=headline",
+        "language=uk&date_after=2026-01-10",
+        "date_after=2026-01-01&date_before=2026-02-15&ordering=date",
+    ],
+)
+def test_the_index_finds_the_articles_the_database_lists(rounds_and_articles, query):
+    held, listed = counted_both_ways(
+        ARTICLES, SourceFilter, query.format(outlet=rounds_and_articles["outlets"][0].slug)
+    )
+    assert held == listed
+
+
+def test_a_claim_published_or_withdrawn_joins_or_leaves_a_list_the_index_filters(client, archive):
+    url = reverse("claim_list") + "?kind=demand"
+    before = client.get(url).context["result_count"]
+    draft = Claim.objects.get(publication_status="draft")
+    Claim.objects.filter(pk=draft.pk).update(publication_status=PUBLISHED)
+    assert client.get(url).context["result_count"] == before + 1
+    Claim.objects.filter(pk=draft.pk).update(publication_status="withdrawn")
+    response = client.get(url)
+    assert response.context["result_count"] == before
+    assert shown(response) == counted_by_the_database(response)
 
 
 def tokens() -> dict:
@@ -173,7 +304,7 @@ def test_an_edit_rebuilds_only_the_facets_and_orders_that_read_what_it_changed(c
     response = client.get(url)
     assert shown(response) == counted_by_the_database(response)
     rebuilt = {key for key, piece in CLAIMS._pieces["default"].items() if pieces.get(key) is not piece}
-    assert rebuilt == {"facet:round"}  # the order by reach waits for its next reader
+    assert rebuilt == {"values:round_id"}  # the order by reach waits for its next reader
     client.get(url + "&ordering=-outlets")
     rebuilt = {key for key, piece in CLAIMS._pieces["default"].items() if pieces.get(key) is not piece}
     assert len(rebuilt) == 2 and any(key.startswith("order:") for key in rebuilt)
@@ -205,6 +336,17 @@ def test_a_write_rolled_back_after_the_index_read_it_leaves_no_trace_in_the_coun
     after = client.get(url)
     assert shown(after) == counted_by_the_database(after)
     assert "figure" not in facet_counts(after)["kind"]
+
+
+def test_a_server_process_says_so_when_it_starts_with_parts_of_no_token(archive, caplog):
+    call_command("migrate", verbosity=0)  # every part given a token
+    ListVersion.objects.filter(name="claims.publication_status").delete()  # as before `migrate`
+    warm_list_indexes()
+    assert "Parts of no token (run `manage.py migrate`): claims.publication_status" in caplog.text
+    caplog.clear()
+    call_command("migrate", verbosity=0)
+    warm_list_indexes()
+    assert "no token" not in caplog.text
 
 
 def test_a_migration_reinstalls_triggers_that_a_table_rebuild_dropped(archive):
@@ -250,18 +392,44 @@ def test_a_filtered_source_list_counts_articles_of_unknown_outlet_under_one_link
     assert '<a href="?language=en&amp;outlet=unknown">Unknown outlet</a>' in response.content.decode()
 
 
-def test_a_facet_reads_only_its_most_frequent_values_with_ties_going_to_the_first_value():
+@pytest.mark.parametrize("single", [False, True], ids=["as pairs", "by key"])
+def test_a_facet_reads_only_its_most_frequent_values_with_ties_going_to_the_first_value(single):
     # Record n has value n % 60, and values 0-9 once more each; record 1,000 has none.
     records = list(range(60)) + list(range(60, 70)) + [1000]
     values = [n % 60 for n in range(60)] + list(range(10)) + [None]
     facet = coded(records, values)
-    matched = np.zeros(1001, dtype=bool)
+    facet.single = single
+    matched = np.zeros(1002, dtype=bool)  # one key more than the column holds, as another column may
     matched[records] = True
-    counts = facet.counts(matched)
+    counts = facet.counts(matched, np.flatnonzero(matched))
     assert counts.missing == 1
     assert len(counts.most_frequent) == CANDIDATES
     assert counts.most_frequent[:10] == [(value, 2) for value in range(10)]
     assert counts.most_frequent[10:] == [(value, 1) for value in range(10, CANDIDATES)]
+
+
+@pytest.mark.parametrize("single", [False, True], ids=["as pairs", "by key"])
+def test_a_column_finds_the_records_holding_chosen_values_or_values_within_a_range(single):
+    records = [3, 1, 4, 5, 9, 2, 6]
+    dates = [datetime.date(2026, 2, day) if day else None for day in [10, 12, None, 11, 12, 14, 9]]
+    column = coded(records, dates)
+    column.single = single
+
+    def keys(kept) -> list[int]:
+        assert len(kept) == 12  # every key below the size asked for, beyond the column's own
+        return np.flatnonzero(kept).tolist()
+
+    day = datetime.date(2026, 2, 12)
+    assert keys(column.keys_with([day], 12)) == [1, 9]
+    assert keys(column.keys_with([day, datetime.date(2026, 2, 9), datetime.date(1999, 1, 1)], 12)) == [
+        1,
+        6,
+        9,
+    ]
+    assert keys(column.keys_between(datetime.date(2026, 2, 11), day, 12)) == [1, 5, 9]  # both ends included
+    assert keys(column.keys_between(datetime.date(2026, 2, 11), None, 12)) == [1, 2, 5, 9]  # never a null
+    assert keys(column.keys_between(None, datetime.date(2026, 2, 10), 12)) == [3, 6]
+    assert keys(column.keys_between(datetime.date(2027, 1, 1), None, 12)) == []
 
 
 def numbered_pairs(facet) -> list[tuple]:
