@@ -24,6 +24,7 @@ longer exist under the token of data that do. `migrate` installs the triggers an
 part a token; a server process that starts with parts of no token says so (see `warm`).
 """
 
+import datetime
 import logging
 import secrets
 import threading
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, connections
-from django.db.models import Aggregate, IntegerField, Model, QuerySet, TextField, Value
+from django.db.models import Aggregate, DateField, Func, IntegerField, Model, QuerySet, TextField, Value
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 
@@ -60,6 +61,26 @@ class MatchingIds(Aggregate):
         return self.as_sql(
             compiler, connection, template="STRING_AGG(CAST(%(expressions)s AS text), ',')", **extra_context
         )
+
+
+class DayNumber(Func):
+    """A date as its number of days since 1 January of the year 1, as Python's `toordinal() - 1`
+    counts them: read as a number, in the pass over the table that reads the numeric columns.
+    Grouping 300,000 claims by their thousands of dates took five times as long."""
+
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "CAST(julianday(%(expressions)s) - 1721425.5 AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "(%(expressions)s - DATE '0001-01-01')"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def day_number(day: datetime.date) -> int:
+    return day.toordinal() - 1
 
 
 def parsed_ids(text: str | None) -> np.ndarray:
@@ -125,14 +146,16 @@ class WithinRange:
     """A list filter the index answers from the column it holds: `field` at least the chosen value,
     or within a from/to range (a slice, either end open), both ends included, as Django's `gte`,
     `lte` and `range` lookups are. Each end is converted as the field converts it for SQL: a date
-    range's ends come as the start and the end of a day, which a date column reads as that day."""
+    range's ends come as the start and the end of a day, which a date column reads as that day,
+    and the index holds as its day number."""
 
     field: str
 
     def keys(self, values: "FacetValues", chosen, model, size: int) -> np.ndarray:
         ends = (chosen.start, chosen.stop) if isinstance(chosen, slice) else (chosen, None)
-        to_python = model._meta.get_field(self.field).to_python
-        low, high = (None if end is None else to_python(end) for end in ends)
+        field = model._meta.get_field(self.field)
+        held = day_number if isinstance(field, DateField) else (lambda value: value)
+        low, high = (None if end is None else held(field.to_python(end)) for end in ends)
         return values.keys_between(low, high, size)
 
 
@@ -478,16 +501,19 @@ class ListIndex:
         say which are public), by field: (values, one more than the largest key they hold).
 
         Columns come as strings of numbers, not row by row through the driver, which took two
-        thirds of the time: numeric columns in one pass over the table beside its keys, others
-        grouped by value, each value with its records' keys."""
+        thirds of the time: numeric columns (and dates, as day numbers) in one pass over the table
+        beside its keys, others grouped by value, each value with its records' keys."""
         records = self.model._base_manager.using(alias).order_by()
         own = [field for field in fields if "__" not in field]
         numeric = [field for field in own if field not in self.word_fields and self.holds_numbers(field)]
+        dates = {field for field in numeric if isinstance(self.model._meta.get_field(field), DateField)}
         built = {}
         if numeric:
             # GROUP_CONCAT leaves NULLs out, which would misalign the lists: NO_NUMBER stands in.
             as_text = {
-                f"column_{n}": MatchingIds(Coalesce(field, Value(NO_NUMBER)))
+                f"column_{n}": MatchingIds(
+                    Coalesce(DayNumber(field) if field in dates else field, Value(NO_NUMBER))
+                )
                 for n, field in enumerate(numeric)
             }
             columns = records.aggregate(keys=MatchingIds("pk"), **as_text)
@@ -515,8 +541,9 @@ class ListIndex:
         return built
 
     def holds_numbers(self, name: str) -> bool:
+        """Whether the column is read as numbers: integers, keys, and dates (as day numbers)."""
         field = self.model._meta.get_field(name)
-        return isinstance(getattr(field, "target_field", field), IntegerField)
+        return isinstance(getattr(field, "target_field", field), IntegerField | DateField)
 
     def everything(self, alias: str, terms: list) -> QuerySet:
         return self.model._base_manager.using(alias).order_by(*terms).values_list("pk")

@@ -17,9 +17,11 @@ from talks.filters import RoundFilter, SourceFilter, narrowing_values
 from talks.list_index import (
     CANDIDATES,
     NO_NUMBER,
+    DayNumber,
     FacetValues,
     coded_groups,
     coded_numbers,
+    day_number,
     distinct_pairs,
     trigger_name,
 )
@@ -28,6 +30,7 @@ from talks.models import Claim, ClaimIssue, ListVersion
 from tests.builders import (
     PUBLISHED,
     make_article,
+    make_claim,
     make_delegation,
     make_issue,
     make_outlet,
@@ -430,6 +433,20 @@ def test_a_column_finds_the_records_holding_chosen_values_or_values_within_a_ran
     assert keys(column.keys_between(datetime.date(2026, 2, 11), None, 12)) == [1, 2, 5, 9]  # never a null
     assert keys(column.keys_between(None, datetime.date(2026, 2, 10), 12)) == [3, 6]
     assert keys(column.keys_between(datetime.date(2027, 1, 1), None, 12)) == []
+
+
+def test_the_database_numbers_days_as_python_does():
+    days = [
+        datetime.date(1, 1, 1),
+        datetime.date(1900, 3, 1),
+        datetime.date(2024, 2, 29),
+        datetime.date(9999, 12, 31),
+    ]
+    for day in days:
+        make_claim(date=day)
+    numbered = Claim.objects.filter(date__in=days).annotate(number=DayNumber("date"))
+    assert sorted(numbered.values_list("date", "number")) == [(day, day_number(day)) for day in days]
+    assert day_number(datetime.date(1, 1, 1)) == 0  # never NO_NUMBER, which stands for no date
 
 
 def numbered_pairs(facet) -> list[tuple]:
