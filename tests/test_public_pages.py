@@ -101,6 +101,7 @@ def test_the_issue_page_shows_sub_issues_and_positions_by_round_and_party(client
     assert '<th scope="col">Russia</th>' in table and '<th scope="col">Ukraine</th>' in table
     assert "Geneva talks, February 2026" in table and "Not tied to a round" in table
     assert "Russia demands that Ukraine give up the Donbas region." in table  # from the sub-issue
+    assert "and its sub-issues, by round" in table and '<th scope="row"><a href="/rounds/' in table
 
 
 def test_the_participant_page_shows_aliases_seats_and_claims(client):

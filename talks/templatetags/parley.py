@@ -62,3 +62,17 @@ def claim_card(claim, show_round=False):
         "stances": STANCE_LABELS,
     }
     return mark_safe(card.render(context))  # escaped by Jinja2
+
+
+@register.simple_tag
+def positions_table(issue, sub_issues, parties, table):
+    """The issue page's table of claims by round and party (templates/jinja2/includes/positions.html)."""
+    fragment = engines["jinja2"].get_template("includes/positions.html")
+    context = {
+        "issue": issue,
+        "sub_issues": sub_issues,
+        "parties": parties,
+        "table": table,
+        "url": paths_for_this_request(),
+    }
+    return mark_safe(fragment.render(context))  # escaped by Jinja2
