@@ -1,9 +1,10 @@
-"""Jinja2, for the two things public pages repeat most: a claim with its references, and form widgets.
+"""Jinja2, for the things public pages repeat most: claims with their references, the issue page's
+table of positions, a round's cited sources (templates/jinja2), and form widgets.
 
 A round page shows about sixty claims, each with its citations, and Django's template language spent
 most of such a page's time on them (70 ms of 85 on the demo archive). Jinja2 compiles a template to
-Python and renders the same claims in a third of the time. The claim fragment uses Django's own
-filters, so its output reads the same. Page templates stay in Django's language.
+Python and renders the same claims in a third of the time. The fragments use Django's own filters,
+so their output reads the same. Page templates stay in Django's language.
 """
 
 from pathlib import Path

@@ -3,7 +3,8 @@
 Reversing a URL checks its arguments against the pattern every time, and a round page links some
 200 records: a tenth of its time. A path depends only on the URL conf, the script prefix, the name
 and the arguments, and the URL patterns do not change while the process runs (the tests that swap
-them clear the cache). Records' get_absolute_url() and the claim card (through the claim_card tag) use it.
+them clear the cache). Records' get_absolute_url() and the Jinja2 fragments (talks/templatetags/parley.py)
+use it.
 """
 
 import functools

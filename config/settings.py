@@ -210,7 +210,8 @@ TEMPLATES = [
         },
     },
     {
-        # The claim fragment only (see config/jinja2.py), rendered through the `claim_card` tag.
+        # The fragments pages repeat most (see config/jinja2.py), rendered through the tags of
+        # talks/templatetags/parley.py: claim cards, the issue page's table, a round's sources.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,

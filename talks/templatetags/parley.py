@@ -48,31 +48,31 @@ def json_ld(data):
     return mark_safe(f'<script type="application/ld+json">{text}</script>')
 
 
+def render_fragment(name: str, **context) -> str:
+    """A Jinja2 fragment of templates/jinja2 (see config/jinja2.py for why), given what every
+    fragment may link or label with: `url` (config/paths.py) and the labels of claims' kinds and
+    citations' stances, looked up once (get_FOO_display() rebuilds its choices' mapping each call)."""
+    template = engines["jinja2"].get_template(name)
+    shared = {"url": paths_for_this_request(), "kinds": KIND_LABELS, "stances": STANCE_LABELS}
+    return mark_safe(template.render({**shared, **context}))  # escaped by Jinja2
+
+
+@register.simple_tag(name="fragment")
+def fragment_tag(name, **context):
+    """`{% fragment "includes/positions.html" table=table %}`: the part of a page that repeats most,
+    rendered by Jinja2."""
+    return render_fragment(name, **context)
+
+
 @register.simple_tag
 def claim_card(claim, show_round=False):
     """One claim with its numbered references (templates/jinja2/includes/claim.html). `claim` comes
     from Claim.objects...for_display(); `show_round` names its round, for pages not about that round."""
-    card = engines["jinja2"].get_template("includes/claim.html")
-    context = {
-        "claim": claim,
-        "show_round": show_round,
-        "url": paths_for_this_request(),
-        # Labels looked up once: get_FOO_display() rebuilds its choices' mapping on every call.
-        "kinds": KIND_LABELS,
-        "stances": STANCE_LABELS,
-    }
-    return mark_safe(card.render(context))  # escaped by Jinja2
+    return render_fragment("includes/claim.html", claim=claim, show_round=show_round)
 
 
 @register.simple_tag
-def positions_table(issue, sub_issues, parties, table):
-    """The issue page's table of claims by round and party (templates/jinja2/includes/positions.html)."""
-    fragment = engines["jinja2"].get_template("includes/positions.html")
-    context = {
-        "issue": issue,
-        "sub_issues": sub_issues,
-        "parties": parties,
-        "table": table,
-        "url": paths_for_this_request(),
-    }
-    return mark_safe(fragment.render(context))  # escaped by Jinja2
+def claim_cards(claims, show_round=False, empty=""):
+    """Claims as claim_card shows each, in one rendering (a list page shows 25, a round's page 60),
+    or `empty` in a paragraph when there are none."""
+    return render_fragment("includes/claims.html", claims=claims, show_round=show_round, empty=empty)
