@@ -238,6 +238,22 @@ def test_the_index_finds_the_articles_the_database_lists(rounds_and_articles, qu
     assert held == listed
 
 
+@pytest.mark.parametrize("ordering", ["", "&ordering=-outlets", "&ordering=date"])
+def test_an_unfiltered_list_is_paged_by_the_index_without_skipping_rows(client, archive, ordering):
+    url = reverse("claim_list") + "?page=2" + ordering
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert not any("OFFSET" in query["sql"] for query in queries)
+    from talks.filters import ClaimFilter
+
+    in_order = ClaimFilter(response.wsgi_request.GET, queryset=ClaimFilter.base_queryset()).qs
+    assert [claim.pk for claim in response.context["object_list"]] == list(
+        in_order.values_list("pk", flat=True)[25:50]
+    )
+    assert response.context["result_count"] == Claim.objects.published().count() == 45
+
+
 def test_a_claim_published_or_withdrawn_joins_or_leaves_a_list_the_index_filters(client, archive):
     url = reverse("claim_list") + "?kind=demand"
     before = client.get(url).context["result_count"]
