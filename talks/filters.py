@@ -5,7 +5,10 @@ Every filter validates its value: an unknown slug or choice is an error shown be
 silently ignored (a FilterSet's `.qs` drops invalid fields, so callers must check `is_valid()`).
 """
 
+from dataclasses import dataclass
+
 import django_filters
+import numpy as np
 from django import forms
 from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
@@ -13,6 +16,7 @@ from django.db.models.expressions import RawSQL
 
 from config.jinja2 import PublicFormRenderer
 from sources.models import Outlet, SourceArticle
+from talks.list_index import HeldFilter
 from talks.models import (
     Citation,
     Claim,
@@ -26,7 +30,7 @@ from talks.models import (
     Tally,
     Track,
 )
-from talks.search import trigram_matches
+from talks.search import trigram_lookup, trigram_match_keys, trigram_matches
 
 MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
 YES_NO = [("true", "yes"), ("false", "no")]
@@ -75,16 +79,9 @@ class TextFilter(django_filters.CharFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        tables = {}  # relation path ("" for the record itself): its fields
-        for field in self.fields:
-            path, _, name = field.rpartition("__")
-            tables.setdefault(path, []).append(name)
         for word in value.split():
             condition = Q()
-            for path, names in tables.items():
-                model = queryset.model
-                for relation in path.split("__") if path else ():
-                    model = model._meta.get_field(relation).related_model
+            for path, (model, names) in text_tables(queryset.model, self.fields).items():
                 columns = [model._meta.get_field(name).column for name in names]
                 indexed = trigram_matches(model._meta.db_table, columns, word)
                 if indexed is not None:
@@ -96,6 +93,59 @@ class TextFilter(django_filters.CharFilter):
                     condition |= containing(model, names, word)
             queryset = queryset.filter(condition)
         return queryset
+
+
+def text_tables(model, fields) -> dict[str, tuple]:
+    """A text filter's fields by relation path ("" for the record itself): that table's model and
+    the names of its fields."""
+    tables = {}
+    for field in fields:
+        path, _, name = field.rpartition("__")
+        related = model
+        for relation in path.split("__") if path else ():
+            related = related._meta.get_field(relation).related_model
+        tables.setdefault(path, (related, []))[1].append(name)
+    return tables
+
+
+@dataclass(frozen=True)
+class HeldText(HeldFilter):
+    """A TextFilter of `text_fields` answered with the list index (talks/list_index.py) where each
+    table's FTS5 trigram index answers every word (SQLite, words of three letters or more): the keys
+    of the records whose own fields hold a word come from their table's index alone, and those whose
+    related record's fields hold it (a claim's speaker) through the relation's key column, which the
+    list index holds. Asked as one query, SQLite looked up each of a word's 37,000 claims in the
+    table to check that it is published, which the index already knows. Elsewhere the database
+    answers, as TextFilter."""
+
+    text_fields: tuple[str, ...]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        paths = {field.rpartition("__")[0] for field in self.text_fields} - {""}
+        return tuple(sorted(f"{path}_id" for path in paths))  # a to-one relation's key column
+
+    def answers(self, chosen, model) -> bool:
+        tables = text_tables(model, self.text_fields).values()
+        return all(
+            trigram_lookup(table._meta.db_table, [table._meta.get_field(name).column for name in names], word)
+            for word in chosen.split()
+            for table, names in tables
+        )
+
+    def keys(self, columns, chosen, model, size: int) -> np.ndarray:
+        kept = np.ones(size, dtype=bool)
+        for word in chosen.split():
+            found = np.zeros(size, dtype=bool)
+            for path, (table, names) in text_tables(model, self.text_fields).items():
+                columns_of = [table._meta.get_field(name).column for name in names]
+                keys = trigram_match_keys(table._meta.db_table, columns_of, word)
+                if path:
+                    found |= columns[f"{path}_id"].keys_with(keys.tolist(), size)
+                else:
+                    found[keys[keys < size]] = True
+            kept &= found
+        return kept
 
 
 # PostgreSQL's upper-cased copies of text columns, each trigram-indexed (migration 0020): table: columns.

@@ -8,8 +8,9 @@ arrays, and their ranks in each order the list offers, and counts and orders a r
 in NumPy: a few milliseconds whatever their number. The matches of filters on columns the index
 holds (a claim's kind, party, round, issues, date and reach) it finds itself, as the SQL of
 talks/filters.py finds them (the tests compare the two): listing a broad filter's ids cost the
-database 100 ms at full size. For any other filter, free text say, the database lists the matching
-records' ids, as one string. The downloads always filter in SQL.
+database 100 ms at full size. So does the free text on SQLite, from the text index's keys
+(talks.filters.HeldText). For any other filter the database lists the matching records' ids, as
+one string. The downloads always filter in SQL.
 
 The arrays are never stale. Triggers move a token (`ListVersion`) in the same transaction as every
 write to what the arrays hold or the orders read, whoever writes: the admin, a bulk load or raw
@@ -126,37 +127,52 @@ class CountedFacet:
         return sorted(rows, key=lambda row: -row[2])[:FACET_CHOICES]
 
 
+class HeldFilter:
+    """A list filter the index answers, as the SQL filter of the same parameter answers it, from
+    the columns it holds (`fields`): `keys` says, by key below `size`, which records match the
+    value the form cleaned (`chosen`). A filter that cannot answer some value (`answers`) leaves
+    the request to the database."""
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return (self.field,)
+
+    def answers(self, chosen, model) -> bool:
+        return True
+
+    def keys(self, columns: dict[str, "FacetValues"], chosen, model, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
-class AmongValues:
-    """A list filter the index answers from the column it holds, as the SQL filter of the same
-    parameter answers it: records whose `field` holds the chosen value (a record chosen by slug
-    stands for its key), or any of the values `values_of` gives for it (an issue: it and its
-    sub-issues)."""
+class AmongValues(HeldFilter):
+    """Records whose `field` holds the chosen value (a record chosen by slug stands for its key),
+    or any of the values `values_of` gives for it (an issue: it and its sub-issues)."""
 
     field: str
     values_of: Callable[[Any], Iterable] | None = None
 
-    def keys(self, values: "FacetValues", chosen, model, size: int) -> np.ndarray:
+    def keys(self, columns, chosen, model, size: int) -> np.ndarray:
         wanted = self.values_of(chosen) if self.values_of else [getattr(chosen, "pk", chosen)]
-        return values.keys_with(wanted, size)
+        return columns[self.field].keys_with(wanted, size)
 
 
 @dataclass(frozen=True)
-class WithinRange:
-    """A list filter the index answers from the column it holds: `field` at least the chosen value,
-    or within a from/to range (a slice, either end open), both ends included, as Django's `gte`,
-    `lte` and `range` lookups are. Each end is converted as the field converts it for SQL: a date
-    range's ends come as the start and the end of a day, which a date column reads as that day,
-    and the index holds as its day number."""
+class WithinRange(HeldFilter):
+    """Records whose `field` is at least the chosen value, or within a from/to range (a slice,
+    either end open), both ends included, as Django's `gte`, `lte` and `range` lookups are. Each
+    end is converted as the field converts it for SQL: a date range's ends come as the start and
+    the end of a day, which a date column reads as that day, and the index holds as its day
+    number."""
 
     field: str
 
-    def keys(self, values: "FacetValues", chosen, model, size: int) -> np.ndarray:
+    def keys(self, columns, chosen, model, size: int) -> np.ndarray:
         ends = (chosen.start, chosen.stop) if isinstance(chosen, slice) else (chosen, None)
         field = model._meta.get_field(self.field)
         held = day_number if isinstance(field, DateField) else (lambda value: value)
         low, high = (None if end is None else held(field.to_python(end)) for end in ends)
-        return values.keys_between(low, high, size)
+        return columns[self.field].keys_between(low, high, size)
 
 
 CANDIDATES = FACET_CHOICES * 4  # the most frequent values read, of which FACET_CHOICES are shown
@@ -341,7 +357,7 @@ class ListIndex:
         model: type[Model],
         facets: Sequence[CountedFacet],
         orders: Sequence[str],
-        filters: dict[str, AmongValues | WithinRange] | None = None,
+        filters: dict[str, HeldFilter] | None = None,
         public_field: str = "publication_status",
     ):
         self.name, self.model, self.facets, self.orders = name, model, tuple(facets), tuple(orders)
@@ -378,7 +394,8 @@ class ListIndex:
         """The fields the index's own filtering reads (none for a list it does not filter)."""
         if not self.filters:
             return ()
-        return tuple(dict.fromkeys([self.public_field, *(held.field for held in self.filters.values())]))
+        held = [field for held in self.filters.values() for field in held.fields]
+        return tuple(dict.fromkeys([self.public_field, *held]))
 
     @cached_property
     def word_fields(self) -> frozenset[str]:
@@ -414,7 +431,12 @@ class ListIndex:
 
     def holds(self, narrowing: dict) -> bool:
         """Whether the index finds the matches of these filters itself (none: every public record)."""
-        return bool(self.filters) and narrowing.keys() <= self.filters.keys()
+        if not self.filters:
+            return False
+        return all(
+            name in self.filters and self.filters[name].answers(chosen, self.model)
+            for name, chosen in narrowing.items()
+        )
 
     def count(self, queryset: QuerySet, narrowing: dict | None = None, facets: bool = True) -> Counted:
         """How many records of `queryset` there are, how they divide by each facet, and their order.
@@ -427,13 +449,13 @@ class ListIndex:
         alias, terms = queryset.db, self.ordering_of(queryset)
         tokens = self.tokens(alias)
         if narrowing is not None and self.holds(narrowing):
-            read = [self.public_field, *(self.filters[name].field for name in narrowing)]
+            read = [self.public_field, *(field for name in narrowing for field in self.filters[name].fields)]
             columns, order = self.current(alias, tokens, terms, read)
             size = max(piece.size for piece in [*columns.values(), *([order] if order else [])])
             matched = columns[self.public_field].value.keys_with([PUBLISHED], size)
             for name, chosen in narrowing.items():
-                held = self.filters[name]
-                matched &= held.keys(columns[held.field].value, chosen, self.model, size)
+                values = {field: columns[field].value for field in self.filters[name].fields}
+                matched &= self.filters[name].keys(values, chosen, self.model, size)
         else:
             matched_ids = parsed_ids(queryset.order_by().aggregate(ids=MatchingIds("pk"))["ids"])
             columns, order = self.current(alias, tokens, terms)

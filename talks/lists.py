@@ -14,6 +14,7 @@ from sources.models import Outlet, SourceArticle
 from talks import tallies
 from talks.filters import (
     ClaimFilter,
+    HeldText,
     IssueFilter,
     ParticipantFilter,
     RoundFilter,
@@ -269,8 +270,10 @@ CLAIMS = ListIndex(
         CountedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
     ],
     orders=["date", "outlet_count", "id"],
-    # ClaimFilter's filters on the claim's own columns and its issues, answered as it answers them.
+    # ClaimFilter's filters on the claim's own columns, its issues and (on SQLite) its text and
+    # speaker's names, answered as it answers them.
     filters={
+        "q": HeldText(ClaimFilter.base_filters["q"].fields),
         "kind": AmongValues("kind"),
         "party": AmongValues("party_id"),
         "round": AmongValues("round_id"),
@@ -290,8 +293,9 @@ ROUNDS = ListIndex(
         CountedFacet("party", "Party", "delegations__party_id", Party.objects.all()),
     ],
     orders=["start_date", "title", "id"],
-    # RoundFilter's filters on the round's own columns and its delegations' parties.
+    # RoundFilter's filters on the round's own columns, its text and its delegations' parties.
     filters={
+        "q": HeldText(RoundFilter.base_filters["q"].fields),
         "track": AmongValues("track_id"),
         "status": AmongValues("status"),
         "format": AmongValues("format"),

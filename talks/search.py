@@ -11,6 +11,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 
+import numpy as np
 from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
@@ -19,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 
 from sources.models import SourceArticle
+from talks.list_index import parsed_ids
 from talks.models import Claim, Issue, Participant, Round
 
 SEARCH_CONFIG = "english"
@@ -101,20 +103,41 @@ def sqlite_has_trigram_search() -> bool:
     return sqlite3.sqlite_version_info >= (3, 34)
 
 
-def trigram_matches(table: str, columns, word: str) -> RawSQL | None:
-    """The keys of the rows of `table` in whose `columns` the word occurs, as any part of a word in
-    any case, looked up in the table's FTS5 trigram index (SQLite). None where that index cannot
+def trigram_lookup(table: str, columns, word: str) -> tuple[str, str] | None:
+    """The FTS5 trigram index (SQLite) of `table` and the phrase that finds its rows in whose
+    `columns` the word occurs, as any part of a word in any case. None where that index cannot
     answer: another database, a word under three letters, or columns it does not cover."""
     indexed = SEARCH_TABLES.get(table, ())
     if connection.vendor != "sqlite" or not sqlite_has_trigram_search():
         return None
     if len(word) < TRIGRAM or not set(columns) <= set(indexed):
         return None
-    index = f"{table}_search"
     phrase = '"' + word.replace('"', '""') + '"'  # the word as it is, never FTS5 syntax
     if set(columns) != set(indexed):
         phrase = "{" + " ".join(columns) + "} : " + phrase  # only in these columns
+    return f"{table}_search", phrase
+
+
+def trigram_matches(table: str, columns, word: str) -> RawSQL | None:
+    """The keys of the rows of `table` in whose `columns` the word occurs (see trigram_lookup), as
+    a subquery, or None where the trigram index cannot answer."""
+    lookup = trigram_lookup(table, columns, word)
+    if lookup is None:
+        return None
+    index, phrase = lookup
     return RawSQL(f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [phrase])  # noqa: S611
+
+
+def trigram_match_keys(table: str, columns, word: str) -> np.ndarray | None:
+    """The same keys as trigram_matches, read from the index alone as one string of numbers (see
+    talks/list_index.py), or None where the trigram index cannot answer."""
+    lookup = trigram_lookup(table, columns, word)
+    if lookup is None:
+        return None
+    index, phrase = lookup
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT GROUP_CONCAT(rowid) FROM {index} WHERE {index} MATCH %s", [phrase])
+        return parsed_ids(cursor.fetchone()[0])
 
 
 class SearchForm(forms.Form):

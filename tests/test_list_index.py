@@ -129,7 +129,10 @@ def ordered_by_the_database(response) -> list[int]:
         "?date_before=2026-02-20&kind=proposal",
         "?date_after=2026-02-10&date_before=2026-02-10",
         "?date_after=2026-02-10&date_before=2026-03-01&issue={issue}&kind=demand&ordering=-date",
-        "?q=said&kind=demand",  # text: the database lists the matches of every filter
+        "?q=said&kind=demand",  # text: on SQLite from the text index, elsewhere by the database
+        "?q=person&ordering=date",  # every speaker's name
+        "?q=said person",  # a word of every claim's text and one of every speaker's name
+        "?q=as said",  # a word too short for the trigram index: the database lists the matches
         "?disputed=false&date_after=2026-02-10",
     ],
 )
@@ -207,6 +210,7 @@ def rounds_and_articles():
     "query",
     [
         "status=held",
+        "q=round&format=bilateral",
         "track={track}&ordering=title",
         "country=Switzerland",
         "format=trilateral&party={party}",
@@ -252,6 +256,19 @@ def test_an_unfiltered_list_is_paged_by_the_index_without_skipping_rows(client, 
         in_order.values_list("pk", flat=True)[25:50]
     )
     assert response.context["result_count"] == Claim.objects.published().count() == 45
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's trigram text index")
+def test_the_text_filter_reads_sqlites_text_index_alone_and_the_list_index_keeps_the_public_claims(
+    client, archive
+):
+    url = reverse("claim_list") + "?q=said"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert any("talks_claim_search" in query["sql"] for query in queries)
+    assert not any('GROUP_CONCAT("talks_claim"' in query["sql"] for query in queries)
+    assert response.context["result_count"] == Claim.objects.published().count()  # never the draft
 
 
 def test_a_claim_published_or_withdrawn_joins_or_leaves_a_list_the_index_filters(client, archive):
