@@ -125,21 +125,25 @@ class HeldText(HeldFilter):
         paths = {field.rpartition("__")[0] for field in self.text_fields} - {""}
         return tuple(sorted(f"{path}_id" for path in paths))  # a to-one relation's key column
 
+    def tables(self, model) -> list[tuple[str, str, list[str]]]:
+        """(relation path, table, its columns) for each table the words are looked up in."""
+        return [
+            (path, table._meta.db_table, [table._meta.get_field(name).column for name in names])
+            for path, (table, names) in text_tables(model, self.text_fields).items()
+        ]
+
     def answers(self, chosen, model) -> bool:
-        tables = text_tables(model, self.text_fields).values()
+        tables = self.tables(model)
         return all(
-            trigram_lookup(table._meta.db_table, [table._meta.get_field(name).column for name in names], word)
-            for word in chosen.split()
-            for table, names in tables
+            trigram_lookup(table, columns, word) for word in chosen.split() for _, table, columns in tables
         )
 
     def keys(self, columns, chosen, model, size: int) -> np.ndarray:
-        kept = np.ones(size, dtype=bool)
+        kept, tables = np.ones(size, dtype=bool), self.tables(model)
         for word in chosen.split():
             found = np.zeros(size, dtype=bool)
-            for path, (table, names) in text_tables(model, self.text_fields).items():
-                columns_of = [table._meta.get_field(name).column for name in names]
-                keys = trigram_match_keys(table._meta.db_table, columns_of, word)
+            for path, table, table_columns in tables:
+                keys = trigram_match_keys(table, table_columns, word)
                 if path:
                     found |= columns[f"{path}_id"].keys_with(keys.tolist(), size)
                 else:

@@ -174,14 +174,12 @@ class PublicListView(FilterView):
             narrowing = {}
         else:
             narrowing = narrowing_values(self.filterset) if self.filterset.is_valid() else None
-        if index is not None and narrowing is not None and index.holds(narrowing):
+        held = index is not None and narrowing is not None and index.holds(narrowing)
+        if held or (index is not None and not unfiltered):
             counted = index.count(queryset, narrowing, facets=not unfiltered)
             known, self.facet_counts, ordered_keys = counted.count, counted.facet_counts, counted.ordered
         elif self.stored_count and unfiltered:
             known = tallies.total(self.stored_count)
-        elif not unfiltered and index is not None:
-            counted = index.count(queryset, narrowing)
-            known, self.facet_counts, ordered_keys = counted.count, counted.facet_counts, counted.ordered
         return CountedPaginator(
             queryset,
             per_page,
