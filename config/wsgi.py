@@ -4,13 +4,15 @@ import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.db import connections
 from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-from talks.lists import warm_list_indexes  # noqa: E402 (needs the apps that get_wsgi_application loads)
+from config.warmup import warm_pages  # noqa: E402 (needs the apps that get_wsgi_application loads)
+from talks.lists import warm_list_indexes  # noqa: E402
 
 # Load the URL conf now instead of at the first request, then take everything loaded so far (some
 # 70,000 objects that live as long as the process) out of the garbage collector's full passes.
@@ -18,4 +20,9 @@ from talks.lists import warm_list_indexes  # noqa: E402 (needs the apps that get
 get_resolver().url_patterns  # noqa: B018 (loads the URL conf)
 # Each list's in-memory counts too (talks/list_index.py), which take a second to build at full size.
 warm_list_indexes()
+# And its first request to each kind of page, which compiles templates and fills caches (config/warmup.py).
+warm_pages(application)
+# Readers are served by other threads: the start's connection goes back to the pool (PostgreSQL),
+# where it would otherwise stay taken for the life of the process, or is closed (SQLite).
+connections.close_all()
 gc.freeze()

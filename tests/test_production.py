@@ -6,16 +6,21 @@ import re
 import secrets
 import subprocess
 import sys
+from contextlib import contextmanager
 from unittest import mock
 
 import feedparser
 import pytest
-from django.db import OperationalError
+from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import OperationalError, close_old_connections
 from django.test import Client
 from django.urls import reverse
 
 from config.settings import BASE_DIR, env_header
-from talks.models import Claim, Round
+from config.warmup import warm_pages
+from sources.models import SourceArticle
+from talks.models import Claim, Issue, Participant, Round
 from tests.builders import PUBLISHED, make_claim, make_issue, make_public_claim, make_round
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +47,49 @@ def test_the_wsgi_entry_point_loads_the_site_and_keeps_it_out_of_full_garbage_co
     )
     assert result.returncode == 0, result.stderr
     *logged, last_line = result.stdout.splitlines()
-    assert all("were not built at start" in line for line in logged)
+    assert logged
+    assert all("were not built at start" in line or "No pages were served" in line for line in logged)
     frozen, urls_loaded, handler = last_line.split()
     assert int(frozen) > 10_000
     assert urls_loaded == "True"
     assert handler == "WSGIHandler"
+
+
+@contextmanager
+def connection_kept_for_the_test():
+    """Requests made straight through a WSGI handler close the database connection when they start
+    and finish, which would end the test's transaction; Django's test client disconnects the same."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def test_a_server_process_serves_each_kind_of_page_once_before_its_readers(seeded, settings):
+    """Rendered in full, as if over HTTPS, even where plain HTTP is redirected and the allowed host
+    is a wildcard: a redirect would compile no template."""
+    settings.ALLOWED_HOSTS = [".example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    with connection_kept_for_the_test():
+        served = warm_pages(WSGIHandler())
+    paths = [path for path, _ in served]
+    assert [status for _, status in served] == ["200 OK"] * len(served)
+    assert {"/", "/rounds/", "/claims/", "/issues/", "/participants/", "/sources/"} <= set(paths)
+    for model in (Round, Claim, Issue, Participant, SourceArticle):
+        first = model.objects.published().order_by("pk").first()
+        assert first.get_absolute_url() in paths
+    assert any(path.startswith("/search/?q=") for path in paths)
+
+
+def test_a_server_process_of_an_empty_archive_serves_its_lists_at_start(db, settings):
+    settings.ALLOWED_HOSTS = ["parley.example.org"]
+    with connection_kept_for_the_test():
+        served = warm_pages(WSGIHandler())
+    assert ("/claims/", "200 OK") in served
+    assert not any(path.startswith("/rounds/") and path != "/rounds/" for path, _ in served)
 
 
 def test_the_deploy_check_passes_with_production_settings():
