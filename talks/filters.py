@@ -11,12 +11,12 @@ import django_filters
 import numpy as np
 from django import forms
 from django.db import connection
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Exists, F, Func, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from config.jinja2 import PublicFormRenderer
 from sources.models import Outlet, SourceArticle
-from talks.list_index import HeldFilter
+from talks.list_index import HeldFilter, MatchingIds, parsed_ids
 from talks.models import (
     Citation,
     Claim,
@@ -30,6 +30,7 @@ from talks.models import (
     Tally,
     Track,
 )
+from talks.querysets import PUBLISHED
 from talks.search import trigram_lookup, trigram_match_keys, trigram_matches
 
 MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
@@ -66,7 +67,8 @@ class TextFilter(django_filters.CharFilter):
     Each table's fields are looked up in its text index. On SQLite that is the table's FTS5 trigram
     index (migration 0014) where it covers the fields, found as a subquery of keys; on PostgreSQL
     the trigram indexes of the fields' upper-cased copies (migration 0020), which serve the fields'
-    own conditions. A related table's matches come as a subquery of its keys. Matching the claims'
+    own conditions. A related table's matches come as a subquery of its keys, among the records
+    readers see (`readers_see`: a draft speaker's name finds nothing). Matching the claims'
     text row by row took 250 ms a word at full size.
     """
 
@@ -84,15 +86,24 @@ class TextFilter(django_filters.CharFilter):
             for path, (model, names) in text_tables(queryset.model, self.fields).items():
                 columns = [model._meta.get_field(name).column for name in names]
                 indexed = trigram_matches(model._meta.db_table, columns, word)
-                if indexed is not None:
-                    condition |= Q(AmongKeys(F(path or "pk"), indexed))
+                if indexed is not None and not path:
+                    condition |= Q(AmongKeys(F("pk"), indexed))
                 elif path:
-                    matching = model._base_manager.filter(containing(model, names, word))
+                    found = Q(pk__in=indexed) if indexed is not None else containing(model, names, word)
+                    matching = readers_see(model).filter(found)
                     condition |= Q(AmongKeys(F(path), matching.order_by().values("pk")))
                 else:  # PostgreSQL combines these with the other tables' keys in one pass of its indexes
                     condition |= containing(model, names, word)
             queryset = queryset.filter(condition)
         return queryset
+
+
+def readers_see(model) -> QuerySet:
+    """The records of a related table a list may be filtered by: those readers see. Cards leave out
+    a claim's unpublished speaker, so finding the claim by that speaker's name would reveal it."""
+    if any(field.name == "publication_status" for field in model._meta.concrete_fields):
+        return model._base_manager.filter(publication_status=PUBLISHED)
+    return model._base_manager.all()  # public through the published records that name it (outlets)
 
 
 def text_tables(model, fields) -> dict[str, tuple]:
@@ -125,17 +136,19 @@ class HeldText(HeldFilter):
         paths = {field.rpartition("__")[0] for field in self.text_fields} - {""}
         return tuple(sorted(f"{path}_id" for path in paths))  # a to-one relation's key column
 
-    def tables(self, model) -> list[tuple[str, str, list[str]]]:
-        """(relation path, table, its columns) for each table the words are looked up in."""
+    def tables(self, model) -> list[tuple[str, type[Model], list[str]]]:
+        """(relation path, model, its columns) for each table the words are looked up in."""
         return [
-            (path, table._meta.db_table, [table._meta.get_field(name).column for name in names])
+            (path, table, [table._meta.get_field(name).column for name in names])
             for path, (table, names) in text_tables(model, self.text_fields).items()
         ]
 
     def answers(self, chosen, model) -> bool:
         tables = self.tables(model)
         return all(
-            trigram_lookup(table, columns, word) for word in chosen.split() for _, table, columns in tables
+            trigram_lookup(table._meta.db_table, columns, word)
+            for word in chosen.split()
+            for _, table, columns in tables
         )
 
     def keys(self, columns, chosen, model, size: int) -> np.ndarray:
@@ -143,10 +156,13 @@ class HeldText(HeldFilter):
         for word in chosen.split():
             found = np.zeros(size, dtype=bool)
             for path, table, table_columns in tables:
-                keys = trigram_match_keys(table, table_columns, word)
-                if path:
+                if path:  # the related records readers see, among the index's keys
+                    indexed = trigram_matches(table._meta.db_table, table_columns, word)
+                    matching = readers_see(table).filter(pk__in=indexed).order_by()
+                    keys = parsed_ids(matching.aggregate(ids=MatchingIds("pk"))["ids"])
                     found |= columns[f"{path}_id"].keys_with(keys.tolist(), size)
                 else:
+                    keys = trigram_match_keys(table._meta.db_table, table_columns, word)
                     found[keys[keys < size]] = True
             kept &= found
         return kept

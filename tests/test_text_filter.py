@@ -40,6 +40,25 @@ def test_a_word_is_found_as_any_part_of_a_word_in_any_case_in_the_text_or_the_sp
     assert listed(client, "claim_list", "умеров arrived") == {claims["umerov"].pk}  # across tables
 
 
+def test_a_claim_is_never_found_by_the_name_of_a_speaker_readers_cannot_see(client):
+    """Cards leave out a draft speaker; finding the claim by that name would tell readers whose
+    words it is."""
+    unpublished = make_participant(name="Zebedee Quillfeather", aliases="Zq")
+    shown = make_participant(name="Zebedee Brightwater", aliases="Zb", publication_status=PUBLISHED)
+    hidden_speaker = make_claim(
+        text="The delegation left.", speaker=unpublished, publication_status=PUBLISHED
+    )
+    shown_speaker = make_claim(text="The delegation stayed.", speaker=shown, publication_status=PUBLISHED)
+    assert listed(client, "claim_list", "Quillfeather") == set()
+    assert listed(client, "claim_list", "Zq") == set()  # too short for the trigram index
+    assert listed(client, "claim_list", "Zebedee") == {shown_speaker.pk}
+    assert listed(client, "claim_list", "Zebedee delegation") == {shown_speaker.pk}
+    download = client.get(reverse("claims_csv"), {"q": "Quillfeather"})
+    assert hidden_speaker.key not in b"".join(download.streaming_content).decode()
+    shown_download = client.get(reverse("claims_csv"), {"q": "Brightwater"})
+    assert shown_speaker.key in b"".join(shown_download.streaming_content).decode()
+
+
 def test_words_too_short_for_a_trigram_index_and_words_like_operators_are_still_found(client, claims):
     assert listed(client, "claim_list", "EU qwertyland") == {claims["eu"].pk}
     assert listed(client, "claim_list", "NEAR qwertyland") == {claims["eu"].pk}
