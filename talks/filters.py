@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import django_filters
 import numpy as np
 from django import forms
-from django.db import connection
 from django.db.models import BooleanField, Exists, F, Func, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
@@ -64,12 +63,12 @@ class TextFilter(django_filters.CharFilter):
     """Free text: every word must occur, as any part of a word and in any case, in one of the fields
     (the record's own, or a to-one relation's such as `speaker__name`).
 
-    Each table's fields are looked up in its text index. On SQLite that is the table's FTS5 trigram
-    index (migration 0014) where it covers the fields, found as a subquery of keys; on PostgreSQL
-    the trigram indexes of the fields' upper-cased copies (migration 0020), which serve the fields'
-    own conditions. A related table's matches come as a subquery of its keys, among the records
-    readers see (`readers_see`: a draft speaker's name finds nothing). Matching the claims'
-    text row by row took 250 ms a word at full size.
+    Each table's fields are looked up in its trigram index, which lists the keys of the rows that
+    hold the word (talks.search.trigram_lookup): on SQLite the table's FTS5 index (migration 0014),
+    on PostgreSQL the table of its fields' upper-cased copies (migration 0021). A field no index
+    covers is read from each record. A related table's matches come as a subquery of its keys,
+    among the records readers see (`readers_see`: a draft speaker's name finds nothing). Matching
+    the claims' text row by row took 250 ms a word at full size.
     """
 
     def __init__(self, *fields, **kwargs):
@@ -86,14 +85,15 @@ class TextFilter(django_filters.CharFilter):
             for path, (model, names) in text_tables(queryset.model, self.fields).items():
                 columns = [model._meta.get_field(name).column for name in names]
                 indexed = trigram_matches(model._meta.db_table, columns, word)
-                if indexed is not None and not path:
-                    condition |= Q(AmongKeys(F("pk"), indexed))
-                elif path:
-                    found = Q(pk__in=indexed) if indexed is not None else containing(model, names, word)
-                    matching = readers_see(model).filter(found)
-                    condition |= Q(AmongKeys(F(path), matching.order_by().values("pk")))
-                else:  # PostgreSQL combines these with the other tables' keys in one pass of its indexes
-                    condition |= containing(model, names, word)
+                if indexed is not None:
+                    found = Q(AmongKeys(F("pk"), indexed))
+                else:
+                    found = containing(model, names, word)
+                if path:
+                    matching = readers_see(model).filter(found).order_by().values("pk")
+                    condition |= Q(AmongKeys(F(path), matching))
+                else:
+                    condition |= found
             queryset = queryset.filter(condition)
         return queryset
 
@@ -122,12 +122,13 @@ def text_tables(model, fields) -> dict[str, tuple]:
 @dataclass(frozen=True)
 class HeldText(HeldFilter):
     """A TextFilter of `text_fields` answered with the list index (talks/list_index.py) where each
-    table's FTS5 trigram index answers every word (SQLite, words of three letters or more): the keys
-    of the records whose own fields hold a word come from their table's index alone, and those whose
+    table's trigram index answers every word (talks.search.trigram_lookup: SQLite's FTS5 indexes,
+    for words of three letters or more; PostgreSQL's tables of upper-cased copies): the keys of the
+    records whose own fields hold a word come from their table's index alone, and those whose
     related record's fields hold it (a claim's speaker) through the relation's key column, which the
-    list index holds. Asked as one query, SQLite looked up each of a word's 37,000 claims in the
-    table to check that it is published, which the index already knows. Elsewhere the database
-    answers, as TextFilter."""
+    list index holds. Asked as one query, the database looked up each of a word's 37,000 claims in
+    the table to check that it is published, which the index already knows: on PostgreSQL 13,600
+    pages of the claims table. Elsewhere the database answers, as TextFilter."""
 
     text_fields: tuple[str, ...]
 
@@ -168,43 +169,19 @@ class HeldText(HeldFilter):
         return kept
 
 
-# PostgreSQL's upper-cased copies of text columns, each trigram-indexed (migration 0020): table: columns.
-FOLDED_COPIES = {
-    "talks_claim": ("text",),
-    "talks_participant": ("name", "aliases"),
-    "sources_sourcearticle": ("headline", "author"),
-}
-
-
 def containing(model, names, word) -> Q:
-    """Some field of `names` holds `word`, in any case: on PostgreSQL, in the field's upper-cased
-    copy where it has one, which its index's candidates are checked against without upper-casing
-    each again."""
-    folded = FOLDED_COPIES.get(model._meta.db_table, ()) if connection.vendor == "postgresql" else ()
+    """Some field of `names` holds `word`, in any case: looked up in the field's trigram index where
+    it has one (talks.search.trigram_lookup), read from each record otherwise. Those records are
+    all read, so a field's keys are a plain `IN`, which PostgreSQL hashes: as `= ANY(ARRAY(...))`
+    it compared each person with each of 20,000 keys (`/participants/?q=Persona`: a second)."""
     condition = Q()
     for name in names:
-        if name in folded:
-            condition |= Q(FoldedCopyContains(F(name), word))
+        indexed = trigram_matches(model._meta.db_table, [model._meta.get_field(name).column], word)
+        if indexed is not None:
+            condition |= Q(pk__in=indexed)
         else:
             condition |= Q(**{f"{name}__icontains": word})
     return condition
-
-
-class FoldedCopyContains(Func):
-    """`<column>_folded LIKE UPPER('%word%')`, the column's copy read from the same row (and table
-    alias) as the column, the word escaped as Django escapes an `icontains` pattern."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column, word):
-        super().__init__(column)
-        self.word = word
-
-    def as_sql(self, compiler, connection, **extra_context):
-        column_sql, params = compiler.compile(self.source_expressions[0])
-        folded_sql = column_sql.removesuffix('"') + '_folded"'  # "alias"."text" -> "alias"."text_folded"
-        pattern = f"%{connection.ops.prep_for_like_query(self.word)}%"
-        return f"{folded_sql} LIKE UPPER(%s)", (*params, pattern)
 
 
 class AmongKeys(Func):

@@ -8,7 +8,7 @@ arrays, and their ranks in each order the list offers, and counts and orders a r
 in NumPy: a few milliseconds whatever their number. The matches of filters on columns the index
 holds (a claim's kind, party, round, issues, date and reach) it finds itself, as the SQL of
 talks/filters.py finds them (the tests compare the two): listing a broad filter's ids cost the
-database 100 ms at full size. So does the free text on SQLite, from the text index's keys
+database 100 ms at full size. So does the free text, from the text index's keys
 (talks.filters.HeldText). For any other filter the database lists the matching records' ids, as
 one string. The downloads always filter in SQL.
 

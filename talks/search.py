@@ -103,29 +103,44 @@ def sqlite_has_trigram_search() -> bool:
     return sqlite3.sqlite_version_info >= (3, 34)
 
 
-def trigram_lookup(table: str, columns, word: str) -> tuple[str, str] | None:
-    """The FTS5 trigram index (SQLite) of `table` and the phrase that finds its rows in whose
-    `columns` the word occurs, as any part of a word in any case. None where that index cannot
-    answer: another database, a word under three letters, or columns it does not cover."""
-    indexed = SEARCH_TABLES.get(table, ())
+# PostgreSQL's upper-cased copies of the text columns the lists' text filter reads, each in a narrow
+# table of its own (`<table>_folded`, migration 0021) with a trigram index: table: columns.
+FOLDED_COPIES = {
+    "talks_claim": ("text",),
+    "talks_participant": ("name", "aliases"),
+    "sources_sourcearticle": ("headline", "author"),
+}
+
+
+def trigram_lookup(table: str, columns, word: str) -> tuple[str, list] | None:
+    """SQL (and its parameters) that lists the keys of the rows of `table` in whose `columns` the
+    word occurs, as any part of a word in any case, from the table's trigram index alone: on
+    SQLite its FTS5 index (words of three letters or more), on PostgreSQL its upper-cased copies
+    (any word: a short one reads the copies' narrow table). None where no such index covers the
+    columns."""
+    if connection.vendor == "postgresql":
+        if not columns or not set(columns) <= set(FOLDED_COPIES.get(table, ())):
+            return None
+        pattern = f"%{connection.ops.prep_for_like_query(word)}%"  # as Django escapes `icontains`
+        conditions = " OR ".join(f'"{column}_folded" LIKE UPPER(%s)' for column in columns)
+        return f'SELECT id FROM "{table}_folded" WHERE {conditions}', [pattern] * len(columns)
     if connection.vendor != "sqlite" or not sqlite_has_trigram_search():
         return None
-    if len(word) < TRIGRAM or not set(columns) <= set(indexed):
+    indexed = SEARCH_TABLES.get(table, ())
+    if len(word) < TRIGRAM or not columns or not set(columns) <= set(indexed):
         return None
     phrase = '"' + word.replace('"', '""') + '"'  # the word as it is, never FTS5 syntax
     if set(columns) != set(indexed):
         phrase = "{" + " ".join(columns) + "} : " + phrase  # only in these columns
-    return f"{table}_search", phrase
+    index = f"{table}_search"
+    return f"SELECT rowid AS id FROM {index} WHERE {index} MATCH %s", [phrase]
 
 
 def trigram_matches(table: str, columns, word: str) -> RawSQL | None:
     """The keys of the rows of `table` in whose `columns` the word occurs (see trigram_lookup), as
     a subquery, or None where the trigram index cannot answer."""
     lookup = trigram_lookup(table, columns, word)
-    if lookup is None:
-        return None
-    index, phrase = lookup
-    return RawSQL(f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [phrase])  # noqa: S611
+    return None if lookup is None else RawSQL(*lookup)  # noqa: S611 (the word is a parameter)
 
 
 def trigram_match_keys(table: str, columns, word: str) -> np.ndarray | None:
@@ -134,9 +149,10 @@ def trigram_match_keys(table: str, columns, word: str) -> np.ndarray | None:
     lookup = trigram_lookup(table, columns, word)
     if lookup is None:
         return None
-    index, phrase = lookup
+    sql, params = lookup
+    joined = "STRING_AGG(CAST(id AS text), ',')" if connection.vendor == "postgresql" else "GROUP_CONCAT(id)"
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT GROUP_CONCAT(rowid) FROM {index} WHERE {index} MATCH %s", [phrase])
+        cursor.execute(f"SELECT {joined} FROM ({sql}) AS matches", params)
         return parsed_ids(cursor.fetchone()[0])
 
 

@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from talks.filters import ClaimFilter
+from talks.models import Claim, Participant
 from tests.builders import PUBLISHED, make_article, make_claim, make_outlet, make_participant
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,7 @@ def plan_of(queryset) -> str:
 
 def test_the_claims_and_sources_text_is_looked_up_in_an_index(claims):
     if connection.vendor == "postgresql":
-        # Each field's condition reads its upper-cased copy, through the copy's trigram index.
+        # Each field's condition reads its upper-cased copy, through the copy table's trigram index.
         from sources.models import SourceArticle
         from talks.filters import containing
         from talks.models import Claim, Participant
@@ -126,8 +127,44 @@ def test_the_claims_and_sources_text_is_looked_up_in_an_index(claims):
             (SourceArticle, "author"),
         ]:
             plan = plan_of(model._base_manager.filter(containing(model, [field], "zaporiz")))
-            assert f"{model._meta.db_table}_{field}_folded_trigram" in plan, plan
+            assert f"{model._meta.db_table}_folded_{field}_trigram" in plan, plan
     else:
         claims_plan = plan_of(ClaimFilter({"q": "zaporiz"}, queryset=ClaimFilter.base_queryset()).qs)
         assert "talks_claim_search VIRTUAL TABLE" in claims_plan
         assert "talks_participant_search VIRTUAL TABLE" in claims_plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the upper-cased copies are PostgreSQL's")
+def test_the_upper_cased_copies_follow_every_write_to_their_tables(transactional_db):
+    """Inserts, edits, bulk updates, deletes and truncation, whoever makes them (migration 0021)."""
+    from django.db import connection as database
+
+    def copies_match(table, columns):
+        listed = ", ".join(f'UPPER("{column}"::text)' for column in columns)
+        folded = ", ".join(f'"{column}_folded"' for column in columns)
+        with database.cursor() as cursor:
+            cursor.execute(f'SELECT id, {listed} FROM "{table}" ORDER BY id')
+            originals = cursor.fetchall()
+            cursor.execute(f'SELECT id, {folded} FROM "{table}_folded" ORDER BY id')
+            return originals == cursor.fetchall() and originals
+
+    speaker = make_participant(name="Rustem Umerov", aliases="Умеров")
+    kept = make_claim(text="Talks on the plant resumed.", speaker=speaker)
+    edited = make_claim(text="The delegation arrived.")
+    removed = make_claim(text="A claim to be removed.")
+    make_article(headline="Geneva round ends", author="Olena Harmash")
+    edited.text = "The delegation left Genève."
+    edited.save()
+    Claim.objects.filter(pk=kept.pk).update(outlet_count=3)  # no copied column changes
+    Claim.objects.filter(pk__in=[kept.pk, edited.pk]).update(text="Ωmega")  # one statement, two rows
+    Participant.objects.filter(pk=speaker.pk).update(aliases="Umierow\nУмєров")
+    removed.delete()
+    assert copies_match("talks_claim", ["text"]) == [(kept.pk, "ΩMEGA"), (edited.pk, "ΩMEGA")]
+    assert copies_match("talks_participant", ["name", "aliases"])
+    assert copies_match("sources_sourcearticle", ["headline", "author"])
+    with database.cursor() as cursor:
+        cursor.execute('TRUNCATE "talks_claim" CASCADE')
+    assert copies_match("talks_claim", ["text"]) == []
+    with database.cursor() as cursor:
+        cursor.execute('SELECT count(*) FROM "talks_claim_folded"')
+        assert cursor.fetchone() == (0,)
