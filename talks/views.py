@@ -179,20 +179,21 @@ def issue_detail(request, slug):
         .filter(Exists(on_issue.filter(round=OuterRef("pk"))))
         .order_by(F("start_date").desc(nulls_last=True), "-pk")[:ROUNDS_IN_ISSUE_TABLE]
     )
-    # A cell shows a claim's text and dispute mark only: no citations or issues to fetch for them.
-    in_table = on_issue.filter(round__in=[round_.pk for round_ in recent_rounds]).select_related(
-        "round", "party"
-    )
-    in_table = in_table.order_by("id")
-    without_round = on_issue.filter(round__isnull=True).select_related("party").order_by("-id")
-    without_round = without_round[:ROUNDS_IN_ISSUE_TABLE]
+    # A cell shows a claim's text and dispute mark only: no citations or issues to fetch for them,
+    # and no round, which is one of recent_rounds (loading each cell's round took a fifth of the page).
+    in_cells = on_issue.only("text", "disputed", "round_id", "party").select_related("party")
+    in_table = in_cells.filter(round__in=[round_.pk for round_ in recent_rounds]).order_by("id")
+    without_round = in_cells.filter(round__isnull=True).order_by("-id")[:ROUNDS_IN_ISSUE_TABLE]
     table_claims = [*in_table, *without_round]
     parties = sorted({claim.party for claim in table_claims}, key=by_name_unknown_last)
     cells = {}
     for claim in table_claims:
-        cells.setdefault((claim.round if claim.round_id else None, claim.party), []).append(claim)
+        cells.setdefault((claim.round_id, claim.party), []).append(claim)
     rows = [*reversed(recent_rounds), None]
-    table = [(round_, [cells.get((round_, party), []) for party in parties]) for round_ in rows]
+    table = [
+        (round_, [cells.get((round_.pk if round_ else None, party), []) for party in parties])
+        for round_ in rows
+    ]
     table = [(round_, row) for round_, row in table if any(row)]
     context = {
         "issue": issue,

@@ -104,6 +104,18 @@ def test_the_issue_page_shows_sub_issues_and_positions_by_round_and_party(client
     assert "and its sub-issues, by round" in table and '<th scope="row"><a href="/rounds/' in table
 
 
+def test_each_claim_of_the_issue_table_sits_in_its_rounds_row_and_its_partys_column(client):
+    response = client.get(reverse("issue_detail", args=["territory"]))
+    placed = []
+    for round_, row in response.context["table"]:
+        for party, cell in zip(response.context["parties"], row, strict=True):
+            for claim in cell:
+                assert claim.round_id == (round_.pk if round_ else None) and claim.party == party
+                placed.append(claim.pk)
+    on_issue = Claim.objects.published().filter(issues__slug__in=["territory", "donbas"]).distinct()
+    assert sorted(placed) == sorted(on_issue.values_list("pk", flat=True))
+
+
 def test_the_participant_page_shows_aliases_seats_and_claims(client):
     html = page(client, reverse("participant_detail", args=["vladimir-medinsky"]))
     assert "Medinski, Vladimir Medinski" in html
