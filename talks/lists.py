@@ -268,8 +268,8 @@ CLAIMS = ListIndex(
         CountedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
     ],
     orders=["date", "outlet_count", "id"],
-    # ClaimFilter's filters on the claim's own columns, its issues and (on SQLite) its text and
-    # speaker's names, answered as it answers them.
+    # ClaimFilter's filters on the claim's own columns, its issues and its text and speaker's
+    # names (where a trigram index answers the word: HeldText), answered as it answers them.
     filters={
         "q": HeldText(ClaimFilter.base_filters["q"].fields),
         "kind": AmongValues("kind"),
@@ -291,7 +291,8 @@ ROUNDS = ListIndex(
         CountedFacet("party", "Party", "delegations__party_id", Party.objects.all()),
     ],
     orders=["start_date", "title", "id"],
-    # RoundFilter's filters on the round's own columns, its text and its delegations' parties.
+    # RoundFilter's filters on the round's own columns, its text (on SQLite, whose FTS5 index covers
+    # it) and its delegations' parties.
     filters={
         "q": HeldText(RoundFilter.base_filters["q"].fields),
         "track": AmongValues("track_id"),
