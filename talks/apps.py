@@ -4,12 +4,15 @@ from django.db.models.signals import post_migrate
 
 
 def install_list_triggers(using, **kwargs):
-    """After every migrate: the triggers that keep the lists' in-memory counts honest (see
-    talks/list_index.py), which SQLite drops whenever a migration rebuilds a table."""
+    """After every migrate: the triggers that keep the lists' in-memory counts (talks/list_index.py)
+    and the name of the cached dataset file (talks/dataset/state.py) honest, which SQLite drops
+    whenever a migration rebuilds a table."""
+    from talks.dataset.state import install_dataset_triggers
     from talks.list_index import install_triggers
     from talks.lists import LIST_INDEXES
 
     install_triggers(connections[using], LIST_INDEXES)
+    install_dataset_triggers(connections[using])
 
 
 class TalksConfig(AppConfig):

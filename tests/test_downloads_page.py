@@ -7,10 +7,13 @@ import zipfile
 
 import pandas
 import pytest
+from django.db import connection
 from django.urls import reverse
 from frictionless import validate
 
+from talks.dataset.state import dataset_token, package_tables
 from talks.dataset.tables import EXPORTS, TABLES
+from talks.models import Claim
 from tests.builders import make_claim
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_module")]
@@ -33,12 +36,24 @@ def test_the_codebook_documents_every_column_of_every_file_from_the_column_defin
     assert 'id="codebook-claims"' in html and 'id="package-citations"' in html
 
 
-def test_the_page_gives_the_datasets_version_date_licence_size_and_a_citation_with_the_access_date(client):
+def test_the_page_gives_the_built_datasets_version_date_licence_size_and_a_citation_with_the_access_date(
+    client,
+):
+    b"".join(client.get(reverse("dataset_download")).streaming_content)
     html = client.get(reverse("downloads")).content.decode()
     today = datetime.date.today().isoformat()
-    assert f"Dataset version {datetime.date.today():%Y.%m.%d}" in html
+    assert f"Dataset version {datetime.datetime.now(datetime.UTC):%Y.%m.%d}" in html
     assert f"(accessed {today})" in html and "http://testserver/downloads/" in html
     assert "Creative Commons Attribution 4.0 International" in html and "KB)" in html
+    assert "<dt>Created</dt>" in html and "your download builds it" not in html
+
+
+def test_the_page_never_builds_the_dataset_and_says_a_download_will(client, settings):
+    make_claim(text="A change since any package was built.")
+    html = client.get(reverse("downloads")).content.decode()
+    assert not settings.DOWNLOADS_DIR.exists() or not any(settings.DOWNLOADS_DIR.iterdir())
+    assert "your download builds it" in html and "<dt>Created</dt>" not in html
+    assert f"Dataset version {datetime.datetime.now(datetime.UTC):%Y.%m.%d}" in html
 
 
 def downloaded_package(client, tmp_path):
@@ -84,10 +99,34 @@ def test_each_list_download_also_reads_in_pandas_with_its_types(client):
         assert len(frame) > 0, export.name
 
 
-def test_the_dataset_file_is_rebuilt_when_the_archive_changes(client, tmp_path, settings):
-    client.get(reverse("downloads"))
-    before = sorted(path.name for path in settings.DOWNLOADS_DIR.iterdir())
+def built_packages(client, settings) -> list[str]:
+    b"".join(client.get(reverse("dataset_download")).streaming_content)
+    return sorted(path.name for path in settings.DOWNLOADS_DIR.iterdir())
+
+
+def test_the_dataset_file_is_kept_while_the_archive_stays_and_rebuilt_when_it_changes(client, settings):
+    first = built_packages(client, settings)
+    assert built_packages(client, settings) == first
     make_claim(text="A new draft changes the archive.")
-    client.get(reverse("downloads"))
-    after = sorted(path.name for path in settings.DOWNLOADS_DIR.iterdir())
-    assert len(before) == len(after) == 1 and before != after
+    after = built_packages(client, settings)
+    assert len(first) == len(after) == 1 and first != after
+
+
+def test_every_write_to_a_table_of_the_package_moves_its_token_whoever_writes_and_reading_does_not(client):
+    quote = connection.ops.quote_name
+    for table in package_tables():
+        before = dataset_token()
+        with connection.cursor() as cursor:  # around Django: no signal, no save()
+            first = f"(SELECT MIN(id) FROM {quote(table)})"
+            cursor.execute(f"UPDATE {quote(table)} SET id = id WHERE id = {first}")
+        assert dataset_token() != before, table
+    draft = make_claim(text="A draft to delete.")
+    before = dataset_token()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {quote(Claim._meta.db_table)} WHERE id = %s", [draft.pk])
+    assert dataset_token() != before
+    before = dataset_token()
+    for url in [reverse("downloads"), reverse("claim_list"), reverse("claims_csv")]:
+        response = client.get(url)
+        b"".join(response.streaming_content) if response.streaming else response.content
+    assert dataset_token() == before

@@ -158,9 +158,14 @@ def table_schema(table: Table, everything: bool) -> dict:
     }
 
 
+def package_version(created: datetime.datetime) -> str:
+    """A package's version: the day it was made (UTC), as 2026.02.18."""
+    return created.strftime("%Y.%m.%d")
+
+
 def package_descriptor(everything: bool, created: datetime.datetime) -> dict:
     """`datapackage.json`: what the package is, its licence, how to cite it, and every table's schema."""
-    version = created.strftime("%Y.%m.%d")
+    version = package_version(created)
     scope = "everything, drafts and editorial notes included" if everything else "published records"
     return {
         "profile": "tabular-data-package",

@@ -9,10 +9,12 @@ from django.db import migrations, models
 
 
 def remove_triggers(apps, schema_editor):
+    from talks.dataset.state import remove_dataset_triggers
     from talks.list_index import remove_triggers
     from talks.lists import LIST_INDEXES
 
     remove_triggers(schema_editor.connection, LIST_INDEXES)
+    remove_dataset_triggers(schema_editor.connection)  # the dataset's token is a row of the same table
 
 
 class Migration(migrations.Migration):
