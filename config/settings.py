@@ -155,7 +155,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
-    "django.contrib.sitemaps",
     "csp",
     "simple_history",
     "axes",

@@ -1,11 +1,9 @@
 """Public URLs. Their names and query parameters are a public interface: keep them stable."""
 
-from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from talks import downloads, exports, feeds, lists, search, views
+from talks import downloads, exports, feeds, lists, search, sitemaps, views
 from talks.dataset.tables import EXPORTS
-from talks.sitemaps import SITEMAPS
 
 urlpatterns = [
     # Before the detail pages, whose slugs would otherwise match "feed".
@@ -27,13 +25,8 @@ urlpatterns = [
     path("changes/", views.ChangeListView.as_view(), name="changes"),
     path("changes/feed/", feeds.ChangesFeed(), name="changes_feed"),
     path("issues/<slug:slug>/feed/", feeds.IssueClaimsFeed(), name="issue_feed"),
-    path(
-        "sitemap.xml",
-        sitemap_views.index,
-        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
-        name="sitemap",
-    ),
-    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap_section"),
+    path("sitemap.xml", sitemaps.index, name="sitemap"),
+    path("sitemap-<section>.xml", sitemaps.section, name="sitemap_section"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
     path("downloads/", downloads.downloads, name="downloads"),

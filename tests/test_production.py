@@ -1,5 +1,6 @@
 """Serving Parley in production: settings, headers, feeds, sitemap, health, structured data."""
 
+import datetime
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from django.urls import reverse
 from config.settings import BASE_DIR, env_header
 from config.warmup import warm_pages
 from sources.models import SourceArticle
+from talks import sitemaps
 from talks.models import Claim, Issue, Participant, Round
 from tests.builders import PUBLISHED, make_claim, make_issue, make_public_claim, make_round
 
@@ -182,6 +184,51 @@ def test_the_sitemap_lists_every_published_page_and_no_draft(client):
         assert record.get_absolute_url() in locations
     assert draft_claim.get_absolute_url() not in locations and draft_round.get_absolute_url() not in locations
     assert reverse("about") in locations and reverse("downloads") in locations
+
+
+def test_sitemap_pages_cover_blocks_of_keys_each_record_once_and_list_no_block_without_one(
+    client, monkeypatch
+):
+    monkeypatch.setattr(sitemaps, "BLOCK", 3)
+    claims = [make_claim(publication_status=PUBLISHED) for _ in range(7)]
+    drafts = [make_claim() for _ in range(4)]  # with no published claim among them, a block is left out
+    public_urls = {claim.get_absolute_url() for claim in claims}
+    index = client.get(reverse("sitemap")).content.decode()
+    pages = [loc for loc in re.findall(r"<loc>(.*?)</loc>", index) if "sitemap-claims" in loc]
+    listed = []
+    for page in pages:
+        response = client.get(page.replace("http://testserver", ""))
+        assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+        listed += [
+            loc.replace("http://testserver", "")
+            for loc in re.findall(r"<loc>(.*?)</loc>", response.content.decode())
+        ]
+    assert sorted(listed) == sorted(public_urls)  # each published claim once, and no draft
+    last = max(claim.pk for claim in [*claims, *drafts])
+    assert len(pages) == len({claim.pk // 3 for claim in claims}) < last // 3 + 1
+    empty_block = max(draft.pk for draft in drafts) // 3 + 1
+    assert client.get(reverse("sitemap_section", args=["claims"]) + f"?p={empty_block}").status_code == 404
+
+
+def test_a_sitemap_entry_gives_the_day_of_the_records_last_public_change(client):
+    claim = make_public_claim()
+    Claim.objects.filter(pk=claim.pk).update(
+        first_published_at=datetime.datetime(2026, 2, 17, 23, 30, tzinfo=datetime.UTC), public_updated_at=None
+    )
+    page = client.get(reverse("sitemap_section", args=["claims"])).content.decode()
+    assert f"<loc>http://testserver{claim.get_absolute_url()}</loc><lastmod>2026-02-17</lastmod>" in page
+    Claim.objects.filter(pk=claim.pk).update(
+        public_updated_at=datetime.datetime(2026, 3, 1, 0, 5, tzinfo=datetime.UTC)
+    )
+    page = client.get(reverse("sitemap_section", args=["claims"])).content.decode()
+    assert f"<loc>http://testserver{claim.get_absolute_url()}</loc><lastmod>2026-03-01</lastmod>" in page
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "1.5", "99999999999999999999", "\uff11", ""])
+def test_a_sitemap_page_that_cannot_exist_is_not_found(client, page):
+    make_public_claim()
+    assert client.get(reverse("sitemap_section", args=["claims"]), {"p": page}).status_code == 404
+    assert client.get(reverse("sitemap_section", args=["no-such-kind"])).status_code == 404
 
 
 def test_robots_txt_points_to_the_sitemap(client):
