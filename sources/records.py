@@ -7,6 +7,8 @@ importing from `talks`.
 import secrets
 
 from django.db import models
+from django.db.models import OrderBy
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: keys get read aloud and retyped
@@ -41,6 +43,21 @@ class NewestFirstIndex(models.Index):
             col_suffixes=[f"{order} NULLS LAST" if order else "" for _, order in self.fields_orders],
             **kwargs,
         )
+
+
+class NullsLastIndex(models.Index):
+    """An index of expressions in which `desc(nulls_last=True)` terms, which PostgreSQL needs spelled
+    out to read such an order from the index, are plain DESC on SQLite: it refuses the words in an
+    index, and its descending order already puts NULLs last."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using, **kwargs)
+        plain = [
+            OrderBy(term.expression, descending=term.descending) if isinstance(term, OrderBy) else term
+            for term in self.expressions
+        ]
+        return models.Index(*plain, name=self.name).create_sql(model, schema_editor, using, **kwargs)
 
 
 def stable_key_field():
@@ -127,6 +144,11 @@ class Publishable(Timestamped):
     @property
     def is_published(self) -> bool:
         return self.publication_status == PublicationStatus.PUBLISHED
+
+
+def last_public_change() -> Coalesce:
+    """When readers last saw a record change: its last public update, or else its first publication."""
+    return Coalesce("public_updated_at", "first_published_at")
 
 
 class DatePrecision(models.TextChoices):

@@ -11,9 +11,11 @@ from sources.quotes import quote_occurs_in
 from sources.records import (
     DatePrecision,
     NewestFirstIndex,
+    NullsLastIndex,
     Publishable,
     Timestamped,
     describe_date,
+    last_public_change,
     list_items,
     stable_key_field,
 )
@@ -415,6 +417,14 @@ class Claim(Publishable):
             # /claims/?ordering=-outlets: the most widely reported first, ties by id (and ?min_outlets=).
             models.Index(
                 fields=["publication_status", "-outlet_count", "id"], name="talks_claim_public_by_reach"
+            ),
+            # The claims feeds, of all claims and of an issue's (talks/feeds.py): the last public
+            # change first. Without it PostgreSQL sorted every published claim for 50 (250 ms).
+            NullsLastIndex(
+                F("publication_status"),
+                last_public_change().desc(nulls_last=True),
+                F("id").desc(),
+                name="talks_claim_public_changes",
             ),
         ]
 

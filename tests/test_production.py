@@ -21,7 +21,7 @@ from django.urls import reverse
 from config.settings import BASE_DIR, env_header
 from config.warmup import warm_pages
 from sources.models import SourceArticle
-from talks import sitemaps
+from talks import feeds, sitemaps
 from talks.models import Claim, Issue, Participant, Round
 from tests.builders import PUBLISHED, make_claim, make_issue, make_public_claim, make_round
 
@@ -150,6 +150,27 @@ def test_feeds_parse_and_list_only_published_records(client):
         titles = [entry.title for entry in parsed_feed(client, url).entries]
         assert expected in titles, url
         assert not any(hidden in title for title in titles), url
+
+
+@pytest.mark.parametrize("items", [2, 50], ids=["walking the newest claims", "looking up the issue's"])
+def test_an_issue_feed_gives_the_issues_newest_claims_and_its_sub_issues_however_it_finds_them(
+    client, monkeypatch, items
+):
+    # For 2 items (3 claims on the issue of 4) a feed walks the archive's newest claims; for 50 it
+    # looks up the issue's claims: both must give the same newest claims.
+    monkeypatch.setattr(feeds, "ITEMS", items)
+    issue = make_issue(name="Prisoners", publication_status=PUBLISHED)
+    sub_issue = make_issue(name="Exchanges", parent=issue, publication_status=PUBLISHED)
+    on_issue = [make_public_claim(text=f"On the issue {n}.", issue=issue) for n in range(2)]
+    on_sub_issue = make_public_claim(text="On a sub-issue.", issue=sub_issue)
+    make_public_claim(text="On another issue.")
+    draft = make_claim(text="A draft on the issue.")
+    draft.issues.add(issue)
+    moments = [datetime.datetime(2026, 2, day, tzinfo=datetime.UTC) for day in (10, 12, 11)]
+    for claim, moment in zip([*on_issue, on_sub_issue], moments, strict=True):
+        Claim.objects.filter(pk=claim.pk).update(first_published_at=moment, public_updated_at=None)
+    titles = [entry.title for entry in parsed_feed(client, reverse("issue_feed", args=[issue.slug])).entries]
+    assert titles == ["On the issue 1.", "On a sub-issue.", "On the issue 0."][:items]
 
 
 def test_pages_link_to_the_feeds_that_follow_them(client):
