@@ -6,7 +6,7 @@ and in Python: at full size a broad filter (`/claims/?date_after=1900-01-01` mat
 claims) took two seconds. So each process keeps, for each list, its records' facet values as NumPy
 arrays, and their ranks in each order the list offers, and counts and orders a request's matches
 in NumPy: a few milliseconds whatever their number. The matches of filters on columns the index
-holds (a claim's kind, party, round, issues, date and reach) it finds itself, as the SQL of
+holds (a claim's kind, party, round, issues, date, reach and dispute) it finds itself, as the SQL of
 talks/filters.py finds them (the tests compare the two): listing a broad filter's ids cost the
 database 100 ms at full size. So does the free text, from the text index's keys
 (talks.filters.HeldText). For any other filter the database lists the matching records' ids, as

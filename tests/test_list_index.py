@@ -134,6 +134,8 @@ CLAIM_QUERIES = [
     "?q=said person",  # a word of every claim's text and one of every speaker's name
     "?q=as said",  # a word too short for the trigram index: the database lists the matches
     "?disputed=false&date_after=2026-02-10",
+    "?disputed=true&kind=demand&ordering=-outlets",
+    "?disputed=true&q=said",
 ]
 
 
@@ -164,7 +166,7 @@ def test_filters_the_index_holds_ask_the_database_for_no_ids_and_other_filters_d
     listing = {"GROUP_CONCAT", "STRING_AGG"}
     assert not any(word in query["sql"] for query in queries for word in listing)
     with CaptureQueriesContext(connection) as queries:
-        client.get(held + "&disputed=false")
+        client.get(held + "&q=as")  # a word too short for the trigram index
     assert any(word in query["sql"] for query in queries for word in listing)
 
 
@@ -296,10 +298,12 @@ def test_each_write_to_a_column_the_index_reads_moves_the_token_of_that_part_alo
     claim.notes = "An editor's note: not a column the index reads."
     assert moved(claim.save) == set()
     assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(text="Reworded.")) == set()
-    assert moved(lambda: make_public_claim()) == {  # a claim, its issue link, and a citation counted on it
+    # A claim, its issue link, and citations counted on it, one of which disputes it.
+    assert moved(lambda: make_public_claim()) == {
         "claims",
         "claims.talks_claimissue",
         "claims.outlet_count",
+        "claims.disputed",
     }
     claim.kind = "figure" if claim.kind != "figure" else "demand"
     assert moved(claim.save) == {"claims.kind"}
@@ -311,6 +315,9 @@ def test_each_write_to_a_column_the_index_reads_moves_the_token_of_that_part_alo
     }
     assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(outlet_count=7)) == {"claims.outlet_count"}
     assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(outlet_count=7)) == set()  # no change
+    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(disputed=not claim.disputed)) == {
+        "claims.disputed"
+    }
     assert moved(lambda: claim.issues.add(archive["issues"][2])) == {"claims.talks_claimissue"}
     assert moved(lambda: claim.issues.remove(archive["issues"][2])) == {"claims.talks_claimissue"}
     with connection.cursor() as cursor:  # around the ORM altogether
