@@ -18,6 +18,7 @@ from django.urls import reverse
 from sources.models import SourceArticle
 from talks.lists import LIST_INDEXES
 from talks.models import Claim, Issue, Participant, Round
+from talks.sitemaps import blocks_with_published_records
 
 EXPORTS = ["rounds", "claims", "sources", "participants", "issues", "citations", "delegations"]
 
@@ -117,6 +118,12 @@ class Command(BaseCommand):
             return max(1, queryset.count() // 25 // 2)
 
         issue = Issue.objects.published().filter(parent__isnull=True).first()
+        claim_pages = blocks_with_published_records(Claim)
+        sitemap_pages = {
+            "claims": [claim_pages[0], claim_pages[len(claim_pages) // 2], claim_pages[-1]],
+            "sources": blocks_with_published_records(SourceArticle)[:1],
+            "rounds": blocks_with_published_records(Round)[:1],
+        }
         return {
             "home": [reverse("home")],
             "round list": [
@@ -162,6 +169,16 @@ class Command(BaseCommand):
             "search": [
                 reverse("search") + "?q=" + word for word in ["Geneva", "sanctions", "Persona", "prisoners"]
             ],
+            "feed": [reverse("claims_feed"), reverse("rounds_feed")]
+            + ([reverse("issue_feed", args=[issue.slug])] if issue else []),
+            "sitemap index": [reverse("sitemap")],
+            # The first, a middle and the last page of claims, and the first of articles and of rounds.
+            "sitemap page": [
+                reverse("sitemap_section", args=[section]) + f"?p={number}"
+                for section, numbers in sitemap_pages.items()
+                for number in numbers
+            ],
+            "downloads page": [reverse("downloads")],
         }
 
     def start_server(self, port):
