@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from talks import sitemaps
 from tests.builders import (
     PUBLISHED,
     make_article,
@@ -77,7 +78,8 @@ class Archive:
             "rounds feed": reverse("rounds_feed"),
             "issue feed": reverse("issue_feed", args=[self.issue.slug]),
             "sitemap": reverse("sitemap"),
-            "sitemap of claims": reverse("sitemap_section", args=["claims"]),
+            "sitemap of claims": reverse("sitemap_section", args=["claims"])
+            + f"?p={self.claim.pk // sitemaps.BLOCK + 1}",
         }
 
 
