@@ -4,15 +4,14 @@ Each is a short Feed over the same published() querysets the pages use.
 """
 
 from django.contrib.syndication.views import Feed
-from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from sources.records import last_public_change
 from talks import tallies
-from talks.filters import published_issue_ids_beneath
-from talks.models import Claim, ClaimIssue, Issue, PublicChange, Round
+from talks.models import Claim, Issue, PublicChange, Round
+from talks.views import claims_on
 
 ITEMS = 50
 
@@ -88,21 +87,8 @@ class IssueClaimsFeed(ClaimsFeed):
         return issue.get_absolute_url()
 
     def items(self, issue):
-        return newest_first(claims_on(issue).select_related("round", "speaker"))[:ITEMS]
-
-
-def claims_on(issue):
-    """The published claims on an issue or its sub-issues, found the cheaper of two ways for the
-    newest 50. When it has many, EXISTS for each claim in the order of the newest first, until 50 are
-    found: a join found, deduplicated and sorted all 33,000 claims of a large issue (160 ms). When it
-    has few, a walk like that reads most of the archive (75 ms on SQLite for none); then its claims
-    are looked up by key and sorted. The crossing point of the two costs: found among the newest
-    after total/count claims each, so 50 x total/count against count."""
-    links = ClaimIssue.objects.filter(issue__in=published_issue_ids_beneath(issue))
-    claims, count = Claim.objects.published(), tallies.count_for(tallies.ISSUE_TREE, issue.pk)
-    if count * count < ITEMS * tallies.total("claims"):
-        return claims.filter(pk__in=links.values("claim_id"))
-    return claims.filter(Exists(links.filter(claim=OuterRef("pk"))))
+        on_issue, _ = claims_on(issue, tallies.count_for(tallies.ISSUE_TREE, issue.pk), ITEMS)
+        return newest_first(on_issue.select_related("round", "speaker"))[:ITEMS]
 
 
 class ChangesFeed(Feed):
