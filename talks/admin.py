@@ -1,19 +1,23 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.db import models
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from sources.admin import SourceArticleAdmin
 from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import SourceArticle
 from talks.models import (
+    CHECKED_FIELDS,
     Citation,
     Claim,
     ClaimIssue,
     Delegation,
+    Disagreement,
+    DisagreementClaim,
     Issue,
     Membership,
     Participant,
@@ -207,15 +211,50 @@ class CitationFormSet(forms.BaseInlineFormSet):
             )
 
 
+class DisagreementVersionFormSet(forms.BaseInlineFormSet):
+    """A published disagreement keeps at least two published claims, one for each version."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.publication_status != "published":
+            return
+        published = [
+            form.cleaned_data["claim"]
+            for form in self.forms
+            if hasattr(form, "cleaned_data")
+            and form.cleaned_data.get("claim") is not None
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data["claim"].publication_status == "published"
+        ]
+        if len(published) < 2:
+            raise forms.ValidationError(
+                "A disagreement cannot be published with fewer than two published claims: "
+                "link a claim for each version the articles give."
+            )
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
     formset = CitationFormSet
-    fields = ["article", "quote", "stance", "note"]
+    fields = ["article", "quote", "stance", "note", "editor_note"]
     # The autocomplete widget keeps the "+" button, so an editor can add a new article in a
     # pop-up without leaving the claim.
     autocomplete_fields = ["article"]
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})}}
     extra = 1
+
+
+class SecondReadingFilter(admin.SimpleListFilter):
+    title = "second reading"
+    parameter_name = "checked"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Awaiting a second reader"), ("yes", "Checked against its sources")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(checked_on__isnull=self.value() == "no")
+        return queryset
 
 
 @admin.register(Claim)
@@ -226,12 +265,24 @@ class ClaimAdmin(PublishableAdmin):
         "party",
         "speaker",
         "kind",
+        "sourcing",
         "date",
         "issue_names",
         "citation_count",
+        "checked_on",
         "publication_status",
     ]
-    list_filter = ["publication_status", "kind", "round", "party", "issues"]
+    list_filter = [
+        "publication_status",
+        SecondReadingFilter,
+        "sourcing",
+        "occurrence",
+        "kind",
+        "round",
+        "party",
+        "issues",
+    ]
+    actions = [*PublishableAdmin.actions, "record_second_reading"]
     list_select_related = ["round", "party", "speaker"]
     search_fields = [
         "key",
@@ -242,9 +293,41 @@ class ClaimAdmin(PublishableAdmin):
         "citations__quote",
     ]
     autocomplete_fields = ["round", "party", "speaker"]
-    readonly_fields = ["key", *RECORD_FIELDS]
+    readonly_fields = ["key", "checked_on", "checked_by", "content_changed_by", *RECORD_FIELDS]
     form = ClaimForm
     inlines = [CitationInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change or set(form.changed_data) & CHECKED_FORM_FIELDS:
+            obj.content_changed_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Citation and (
+            formset.new_objects or formset.changed_objects or formset.deleted_objects
+        ):
+            # The citations' own saves cleared the check; this names who changed them.
+            Claim.objects.filter(pk=form.instance.pk).update(content_changed_by=request.user)
+
+    @admin.action(description="Record that I checked the selected claims against every citation")
+    def record_second_reading(self, request, queryset):
+        checked, refused = 0, []
+        for claim in queryset.prefetch_related("citations"):
+            problem = second_reading_problem(claim, request.user)
+            if problem:
+                refused.append(f"“{claim}”: {problem}")
+                continue
+            claim.checked_on, claim.checked_by = timezone.localdate(), request.user
+            claim._change_reason = ""
+            claim.save()
+            checked += 1
+        if checked:
+            self.message_user(
+                request, f"Recorded your check of {checked} claim{'s' if checked != 1 else ''}."
+            )
+        for refusal in refused:
+            self.message_user(request, f"Not recorded: {refusal}.", messages.ERROR)
 
     def get_queryset(self, request):
         return (
@@ -266,6 +349,46 @@ class ClaimAdmin(PublishableAdmin):
     @admin.display(description="citations", ordering="citation_count")
     def citation_count(self, claim):
         return claim.citation_count
+
+
+# The claim form's fields whose change clears a second reader's check (Claim.CHECKED_FIELDS).
+CHECKED_FORM_FIELDS = {name.removesuffix("_id") for name in CHECKED_FIELDS}
+
+
+def second_reading_problem(claim, user) -> str:
+    """Why `user` cannot record a check of `claim` now, or "" when they can."""
+    if claim.content_changed_by_id is not None and claim.content_changed_by_id == user.pk:
+        return "you last changed its text, sourcing or citations; another editor must check it"
+    if not claim.citations.all():
+        return "it has no citation to check it against"
+    return ""
+
+
+class DisagreementVersionInline(admin.TabularInline):
+    model = DisagreementClaim
+    formset = DisagreementVersionFormSet
+    fields = ["claim", "version"]
+    autocomplete_fields = ["claim"]
+    extra = 2
+
+
+@admin.register(Disagreement)
+class DisagreementAdmin(PublishableAdmin):
+    list_display = ["question", "round", "version_count", "publication_status"]
+    list_filter = ["publication_status", "round"]
+    list_select_related = ["round"]
+    search_fields = ["question", "description", "slug"]
+    autocomplete_fields = ["round"]
+    prepopulated_fields = {"slug": ["question"]}
+    readonly_fields = RECORD_FIELDS
+    inlines = [DisagreementVersionInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(version_count=Count("versions"))
+
+    @admin.display(description="versions", ordering="version_count")
+    def version_count(self, disagreement):
+        return disagreement.version_count
 
 
 @admin.register(Citation)

@@ -21,12 +21,19 @@ PRIVATE_FIELDS = {
     "withdrawal_reason",
     "publication_status",
     "key",
+    "editor_note",
+    # The second reading: who changed and who checked are editors' business; the check's date is
+    # shown on the claim's page, but recording a check corrects nothing readers saw.
+    "content_changed_by",
+    "checked_by",
+    "checked_on",
 }
 # Records without a status of their own are part of a parent's public record.
 PARENTS = {
     "citation": ("claim", "sources"),
     "delegation": ("round", "delegations"),
     "membership": ("delegation.round", "delegations"),
+    "disagreementclaim": ("disagreement", "versions"),
 }
 PUBLISHED = PublicationStatus.PUBLISHED
 

@@ -21,7 +21,15 @@ from django.utils import timezone
 from sources.records import PublicationStatus, list_items
 from talks.dataset.export import cell, reference_status_path, related_values, typed_rows
 from talks.dataset.tables import BOOLEAN, DATE, EXPORTS_BY_NAME, STRING, Column, Export
-from talks.filters import ClaimFilter, IssueFilter, ParticipantFilter, RoundFilter, SourceFilter, narrows
+from talks.filters import (
+    ClaimFilter,
+    DisagreementFilter,
+    IssueFilter,
+    ParticipantFilter,
+    RoundFilter,
+    SourceFilter,
+    narrows,
+)
 from talks.models import Citation, Membership
 from talks.querysets import compiled
 
@@ -31,6 +39,7 @@ FILTERS = {
     "sources": SourceFilter,
     "participants": ParticipantFilter,
     "issues": IssueFilter,
+    "disagreements": DisagreementFilter,
 }
 ROWS_PER_CHUNK = 1000
 # PostgreSQL's COPY output is passed on in pieces of this size: at 256 KiB the buffer and its copy

@@ -1,4 +1,5 @@
-"""Atom feeds: new and updated rounds and claims, the claims of one issue, and the corrections log.
+"""Atom feeds: new and updated rounds, claims and disagreements, the claims of one issue, and the
+corrections log.
 
 Each is a short Feed over the same published() querysets the pages use.
 """
@@ -10,7 +11,7 @@ from django.utils.feedgenerator import Atom1Feed
 
 from sources.records import last_public_change
 from talks import tallies
-from talks.models import Claim, Issue, PublicChange, Round
+from talks.models import Claim, Disagreement, Issue, PublicChange, Round
 from talks.views import claims_on
 
 ITEMS = 50
@@ -62,10 +63,12 @@ class ClaimsFeed(ArchiveFeed):
         return newest_first(Claim.objects.published().select_related("round", "speaker"))[:ITEMS]
 
     def item_title(self, claim):
-        return claim.text
+        return f"{claim.attribution_label}: {claim.text}" if claim.attribution_label else claim.text
 
     def item_description(self, claim):
-        parts = [claim.get_kind_display()]
+        parts = [claim.get_kind_display(), claim.get_sourcing_display()]
+        if claim.occurrence:
+            parts.append(f"reported as {claim.get_occurrence_display().lower()}")
         if claim.speaker and claim.speaker.is_published:
             parts.append(claim.speaker.name)
         if claim.round and claim.round.is_published:
@@ -128,3 +131,20 @@ class ChangesFeed(Feed):
 
     def item_pubdate(self, change):
         return change.at
+
+
+class DisagreementsFeed(ArchiveFeed):
+    title = "Parley: new and updated disagreements"
+    subtitle = "Questions on which the articles differ, published or updated in the open archive."
+
+    def link(self):
+        return reverse("disagreement_list")
+
+    def items(self):
+        return newest_first(Disagreement.objects.published().select_related("round"))[:ITEMS]
+
+    def item_title(self, disagreement):
+        return disagreement.question
+
+    def item_description(self, disagreement):
+        return disagreement.description

@@ -21,11 +21,15 @@ from talks.models import (
     Claim,
     ClaimIssue,
     Delegation,
+    Disagreement,
+    DisagreementClaim,
     Issue,
     Membership,
+    Occurrence,
     Participant,
     Party,
     Round,
+    Sourcing,
     Tally,
     Track,
 )
@@ -341,6 +345,11 @@ class ClaimFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Claim.Kind.choices)
     outlet = outlet_filter()
     disputed = django_filters.ChoiceFilter(choices=YES_NO, method="filter_disputed", label="Disputed")
+    sourcing = django_filters.ChoiceFilter(choices=Sourcing.choices, label="How it is sourced")
+    occurrence = django_filters.ChoiceFilter(choices=Occurrence.choices, label="Event reported as")
+    disagreement = django_filters.ChoiceFilter(
+        choices=YES_NO, method="filter_disagreement", label="In a disagreement"
+    )
     min_outlets = WholeNumberFilter(
         field_name="outlet_count",
         lookup_expr="gte",
@@ -348,10 +357,11 @@ class ClaimFilter(django_filters.FilterSet):
         max_value=1000,
         label="Reported by at least (outlets)",
     )
-    date = django_filters.DateFromToRangeFilter(label="Date (from, to)")
+    # A claim's own date, or else its round's start (Claim.listed_on): the card says which it shows.
+    date = django_filters.DateFromToRangeFilter(field_name="listed_on", label="Date (from, to)")
     ordering = StableOrderingFilter(
-        fields=(("date", "date"), ("outlet_count", "outlets"), ("id", "added")),
-        field_labels={"date": "Date", "outlet_count": "Outlets reporting", "id": "Order added"},
+        fields=(("listed_on", "date"), ("outlet_count", "outlets"), ("id", "added")),
+        field_labels={"listed_on": "Date", "outlet_count": "Outlets reporting", "id": "Order added"},
     )
 
     @staticmethod
@@ -382,6 +392,11 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_disputed(self, queryset, name, value):
         return queryset.filter(disputed=(value == "true"))
+
+    def filter_disagreement(self, queryset, name, value):
+        versions = DisagreementClaim.objects.filter(disagreement__publication_status=PUBLISHED)
+        in_one = Q(pk__in=versions.values("claim_id"))
+        return queryset.filter(in_one if value == "true" else ~in_one)
 
 
 class RoundFilter(django_filters.FilterSet):
@@ -511,3 +526,28 @@ class IssueFilter(django_filters.FilterSet):
         model = Issue
         fields = []
         form = PublicFilterForm
+
+
+class DisagreementFilter(django_filters.FilterSet):
+    q = TextFilter("question", "description")
+    round = SlugFilter(queryset=Round.objects.published(), typed=True, label_field="title")
+    issue = SlugFilter(
+        queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
+    )
+
+    @staticmethod
+    def base_queryset():
+        """The published records this list filters: shared by the page and its downloads."""
+        return Disagreement.objects.published()
+
+    class Meta:
+        model = Disagreement
+        fields = []
+        form = PublicFilterForm
+
+    def filter_issue(self, queryset, name, issue):  # `pk IN (subquery)`: see ClaimFilter
+        versions = DisagreementClaim.objects.filter(
+            claim__publication_status=PUBLISHED,
+            claim__issue_links__issue__in=published_issue_ids_beneath(issue),
+        )
+        return queryset.filter(pk__in=versions.values("disagreement_id"))

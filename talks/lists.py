@@ -14,6 +14,7 @@ from sources.models import Outlet, SourceArticle
 from talks import tallies
 from talks.filters import (
     ClaimFilter,
+    DisagreementFilter,
     HeldText,
     IssueFilter,
     ParticipantFilter,
@@ -24,7 +25,18 @@ from talks.filters import (
     published_issue_ids_beneath,
 )
 from talks.list_index import FACET_CHOICES, AmongValues, CountedFacet, ListIndex, WithinRange
-from talks.models import Citation, Claim, Issue, Membership, Participant, Party, Round, Track
+from talks.models import (
+    Citation,
+    Claim,
+    DisagreementClaim,
+    Issue,
+    Membership,
+    Participant,
+    Party,
+    Round,
+    Track,
+)
+from talks.querysets import PUBLISHED
 
 UNKNOWN_OUTLET = ("unknown", "Unknown outlet")  # the outlet filter's value and label for articles of none
 
@@ -272,7 +284,7 @@ CLAIMS = ListIndex(
         CountedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
         CountedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
     ],
-    orders=["date", "outlet_count", "id"],
+    orders=["listed_on", "outlet_count", "id"],
     # ClaimFilter's filters on the claim's own columns (its stored evidence included), its issues
     # and its text and speaker's names (where a trigram index answers the word: HeldText),
     # answered as it answers them.
@@ -283,7 +295,7 @@ CLAIMS = ListIndex(
         "round": AmongValues("round_id"),
         "issue": AmongValues("issue_links__issue_id", values_of=published_issue_ids_beneath),
         "min_outlets": WithinRange("outlet_count"),
-        "date": WithinRange("date"),
+        "date": WithinRange("listed_on"),
         # Half the archive is disputed: listing its ids took the database 60 ms at demo size.
         "disputed": AmongValues("disputed", values_of=yes_or_no),
     },
@@ -453,6 +465,37 @@ class IssueListView(PublicListView):
         counts = tallies.counts_for_records("claims.issue", issues)
         for issue in issues:
             issue.claim_count = counts.get(issue.pk, 0)
+        return context
+
+
+class DisagreementListView(PublicListView):
+    filterset_class = DisagreementFilter
+    downloads = ("disagreements",)
+    feed_url_name = "disagreements_feed"
+    template_name = "talks/disagreement_list.html"
+    page_title = "Disagreements"
+    description = (
+        "Questions on which the articles differ: counts, names, who was present, what was agreed. "
+        "Each version is a claim, with the articles that give it."
+    )
+
+    def base_queryset(self):
+        return DisagreementFilter.base_queryset().select_related("round").order_by("question", "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        disagreements = context["object_list"]
+        versions = {}
+        for link in (
+            DisagreementClaim.objects.filter(
+                disagreement__in=disagreements, claim__publication_status=PUBLISHED
+            )
+            .order_by("id")
+            .values("disagreement_id", "version")
+        ):
+            versions.setdefault(link["disagreement_id"], []).append(link["version"])
+        for disagreement in disagreements:
+            disagreement.public_versions = versions.get(disagreement.pk, [])
         return context
 
 

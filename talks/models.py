@@ -1,17 +1,23 @@
 """Negotiation rounds, who took part, what was discussed, and the claims that tie them to sources."""
 
+import contextvars
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from config.paths import path_to
 from sources.models import SourceArticle
-from sources.quotes import quote_occurs_in
+from sources.quotes import comparable, quote_occurs_in
 from sources.records import (
     DatePrecision,
     NewestFirstIndex,
     NullsLastIndex,
+    PublicationStatus,
     Publishable,
     Timestamped,
     describe_date,
@@ -350,6 +356,28 @@ class ClaimIssue(models.Model):
         return f"“{self.claim}” is about {self.issue}"
 
 
+MAX_ATTRIBUTION = 300
+MAX_QUOTE = 1000  # a quote is a phrase or one sentence
+
+
+class Sourcing(models.TextChoices):
+    """How the articles report a claim."""
+
+    REPORTED = "reported", "Reported by the articles as fact"
+    ON_RECORD = "on_record", "On the record"
+    UNNAMED_SOURCES = "unnamed_sources", "From unnamed or unofficial sources"
+    HEDGED = "hedged", "Reportedly (no source named)"
+    ANALYSIS = "analysis", "The article's own analysis"
+
+
+class Occurrence(models.TextChoices):
+    """For an event or plan: what the articles report of it."""
+
+    EXPECTED = "expected", "Expected or announced"
+    HAPPENED = "happened", "Happened"
+    DID_NOT_HAPPEN = "did_not_happen", "Did not happen"
+
+
 class Claim(Publishable):
     """The archive's atomic statement, backed by the articles that reported it."""
 
@@ -383,9 +411,74 @@ class Claim(Publishable):
         help_text="The person quoted or reported, if any.",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STATEMENT)
+    sourcing = models.CharField(
+        "how it is sourced",
+        max_length=16,
+        choices=Sourcing.choices,
+        default=Sourcing.REPORTED,
+        help_text="How the articles report it. Keep their hedges: what they report from unnamed sources "
+        "or with a “reportedly” is never recorded as fact or as a named person's statement.",
+    )
+    attribution = models.CharField(
+        max_length=MAX_ATTRIBUTION,
+        blank=True,
+        help_text="The article's own words for who says it: “According to Ukrainian diplomatic sources”, "
+        "“reportedly”, “a Russian source told”. Shown to readers before the claim.",
+    )
+    occurrence = models.CharField(
+        "reported as",
+        max_length=16,
+        choices=Occurrence.choices,
+        blank=True,
+        help_text="For an event or plan: whether the articles report it as expected or announced, as "
+        "having happened, or as not having happened. Empty for positions, opinions and figures. "
+        "An article written before an event supports only that it was expected.",
+    )
     date = models.DateField(null=True, blank=True, help_text="When it was said or happened, if known.")
+    date_precision = models.CharField(
+        max_length=16,
+        choices=DatePrecision.choices,
+        blank=True,
+        help_text="Required with a date; empty without one.",
+    )
+    date_note = models.TextField(
+        "how the date was established",
+        blank=True,
+        help_text="Say how an inferred date was inferred, the year included.",
+    )
     notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
     articles = models.ManyToManyField(SourceArticle, through="Citation", related_name="claims")
+    # The second reading: who last changed what a check covers, and who checked it since. Editors see
+    # the names; readers see only the date of the check.
+    content_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="text, sourcing or citations last changed by",
+    )
+    checked_on = models.DateField(
+        "checked against its sources on",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a second editor checked it against every citation; cleared by any change to "
+        "what they checked.",
+    )
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name="checked by",
+    )
+    # The date lists filter and order by: the claim's own date, or else its round's start. Stored
+    # like the evidence below, so lists neither join the rounds nor compute it per row.
+    listed_on = models.DateField(null=True, blank=True, editable=False)
     # The claim's evidence, derived from its citations of published articles and stored so that lists
     # filter and order by it without counting citations per request. talks/tallies.py keeps it
     # current whenever a citation, the claim or a cited article changes; editors never type it.
@@ -401,13 +494,24 @@ class Claim(Publishable):
     objects = ClaimQuerySet.as_manager()
 
     # Derived fields are left out of the history: they change with citations, not with editing.
-    history = HistoricalRecords(m2m_fields=[issues], excluded_fields=["outlet_count", "disputed"])
+    history = HistoricalRecords(
+        m2m_fields=[issues], excluded_fields=["outlet_count", "disputed", "listed_on"]
+    )
 
     class Meta(Publishable.Meta):
-        ordering = [F("date").desc(nulls_last=True), "id"]
+        ordering = [F("listed_on").desc(nulls_last=True), "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(date__isnull=True, date_precision="") | (Q(date__isnull=False) & ~Q(date_precision=""))
+                ),
+                name="talks_claim_date_has_precision",
+                violation_error_message="A claim's date needs its precision, and only then.",
+            ),
+        ]
         indexes = [
             # /claims/ and the claim downloads: published claims, newest date first (the default order).
-            NewestFirstIndex(fields=["publication_status", "-date", "id"], name="talks_claim_newest"),
+            NewestFirstIndex(fields=["publication_status", "-listed_on", "id"], name="talks_claim_newest"),
             # The home page's latest claims.
             models.Index(fields=["publication_status", "-created_at"], name="talks_claim_public_latest"),
             # /claims/?kind=, alone or with other filters (the claims of one kind are a sixth). With
@@ -432,12 +536,93 @@ class Claim(Publishable):
         return self.text if len(self.text) <= 80 else self.text[:79] + "…"
 
     def publication_problems(self) -> list[str]:
-        if self.pk and self.citations.filter(article__publication_status="published").exists():
-            return []
-        return ["it has no citation of a published article"]
+        problems = []
+        if not (self.pk and self.citations.filter(article__publication_status="published").exists()):
+            problems.append("it has no citation of a published article")
+        if self.checked_on is None:
+            problems.append(NOT_CHECKED)
+        return problems
 
     def get_absolute_url(self):
         return path_to("claim_detail", self.pk)
+
+    @property
+    def date_label(self) -> str:
+        return describe_date(self.date, self.date_precision)
+
+    @property
+    def attribution_label(self) -> str:
+        """What a reader sees before the claim's text: the article's words for its source, or how
+        it is sourced when there are none; nothing for what the articles report as fact."""
+        if self.attribution:
+            return self.attribution
+        if self.sourcing in (Sourcing.REPORTED, Sourcing.ON_RECORD):
+            return ""
+        return self.get_sourcing_display()
+
+    def clean(self):
+        if self.date and not self.date_precision:
+            raise ValidationError({"date_precision": "Say how precise the date is."})
+        if not self.date and self.date_precision:
+            raise ValidationError({"date_precision": "Leave the precision empty when the date is unknown."})
+        if self.sourcing == Sourcing.UNNAMED_SOURCES and self.speaker_id:
+            raise ValidationError(
+                {"speaker": "A claim from unnamed sources has no named speaker: leave the speaker empty."}
+            )
+        if self.is_published and self.checked_on is None:
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("publication_status", flat=True)
+            if not self.pk or stored.first() != PublicationStatus.PUBLISHED:
+                raise ValidationError(
+                    f"This claim cannot be published yet: {NOT_CHECKED}. Save it as a draft; another "
+                    "editor then checks it against every citation and records the check."
+                )
+        if self.pk:
+            citations = list(self.citations.select_related("article"))
+            for citation in citations:
+                citation.claim = self  # as the form has it, not as stored
+            early = [citation for citation in citations if citation.too_early()]
+            if early:
+                raise ValidationError({"occurrence": too_early_message(early[0].article)})
+
+    def checked_content(self) -> dict:
+        """What a second reader checks against the citations; changing any of it clears their check."""
+        return {name: getattr(self, name) for name in CHECKED_FIELDS}
+
+    def save(self, *args, **kwargs):
+        if self.pk and self.checked_on is not None:
+            stored = type(self)._base_manager.filter(pk=self.pk).values(*CHECKED_FIELDS, "checked_on").first()
+            if stored and stored.pop("checked_on") == self.checked_on and stored != self.checked_content():
+                self.checked_on = self.checked_by = None
+        super().save(*args, **kwargs)
+
+    def clear_check(self) -> None:
+        """A citation changed: the second reader's check no longer covers what the claim rests on."""
+        if not _keeping_checks.get():
+            Claim._base_manager.filter(pk=self.pk).update(checked_on=None, checked_by=None)
+            self.checked_on = self.checked_by = None
+
+
+CHECKED_FIELDS = ("text", "sourcing", "attribution", "occurrence", "speaker_id", "party_id", "date")
+NOT_CHECKED = "no second editor has checked it against its sources"
+_keeping_checks = contextvars.ContextVar("keeping_checks", default=False)
+
+
+@contextmanager
+def keeping_checks():
+    """Writes that restore claims with their citations as a package records them (an import): the
+    package's check date stands for the claim as written, so its citations do not clear it."""
+    token = _keeping_checks.set(True)
+    try:
+        yield
+    finally:
+        _keeping_checks.reset(token)
+
+
+def too_early_message(article) -> str:
+    return (
+        f"“{article}” was published ({article.publication_date_label}) before what the claim reports "
+        "happened: it supports only that it was expected or announced."
+    )
 
 
 class Citation(Timestamped):
@@ -451,11 +636,19 @@ class Citation(Timestamped):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
     article = models.ForeignKey(SourceArticle, on_delete=models.PROTECT, related_name="citations")
     quote = models.TextField(
+        validators=[MaxLengthValidator(MAX_QUOTE)],
         help_text="Copied exactly from the article: a phrase or one sentence. "
-        "Checked against the article's stored text when there is one."
+        "Checked against the article's stored text when there is one. "
+        "The claim may cite the same article again with another quote.",
     )
     stance = models.CharField(max_length=16, choices=Stance.choices, default=Stance.SUPPORTS)
-    note = models.TextField(blank=True)
+    note = models.TextField(
+        "public note",
+        blank=True,
+        help_text="Shown to readers beside the quote: how this article's wording differs "
+        "(“says ‘over 390’”, “past tense: an earlier proposal”).",
+    )
+    editor_note = models.TextField("editor's note", blank=True, help_text="Internal; never public.")
 
     objects = CitationQuerySet.as_manager()
 
@@ -465,9 +658,9 @@ class Citation(Timestamped):
         ordering = ["claim", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["claim", "article"],
-                name="talks_citation_one_per_claim_and_article",
-                violation_error_message="This claim already cites this article.",
+                fields=["claim", "article", "quote"],
+                name="talks_citation_one_per_claim_article_and_quote",
+                violation_error_message="This claim already cites this quote of this article.",
             ),
         ]
         indexes = [
@@ -478,17 +671,150 @@ class Citation(Timestamped):
     def __str__(self):
         return f"{self.article} → {self.claim}"
 
+    def too_early(self) -> bool:
+        """Whether this supporting article was published before the day the claim says its event
+        happened."""
+        claim, article = self.claim, self.article
+        if (
+            self.stance != self.Stance.SUPPORTS
+            or claim.occurrence != Occurrence.HAPPENED
+            or article.published_on is None
+            or article.published_on_precision == DatePrecision.MONTH
+        ):
+            return False
+        # Only the claim's own date says when the event was: a claim of a round may report what
+        # happened before it (a negotiator's appointment), so the round's dates cannot tell.
+        return claim.date is not None and article.published_on < claim.date
+
     def clean(self):
         if not self.article_id or not self.quote:
             return
-        body = SourceArticle.objects.filter(pk=self.article_id).values_list("body", flat=True).first()
-        if body and not quote_occurs_in(self.quote, body):
+        article = SourceArticle.objects.filter(pk=self.article_id).first()
+        if article is None:
+            return
+        self.article = article
+        if article.body and not quote_occurs_in(self.quote, article.body):
             raise ValidationError(
                 {
                     "quote": "This quote does not occur in the article's stored text. "
                     "Copy it exactly; only whitespace and the style of quote marks may differ."
                 }
             )
+        try:
+            claim = self.claim
+        except Claim.DoesNotExist:
+            return
+        if self.stance == self.Stance.SUPPORTS and claim.speaker_id and article.body:
+            speaker = claim.speaker
+            if not names_near(speaker, self.quote, article.body):
+                raise ValidationError(
+                    {
+                        "quote": f"The article does not name {speaker} in or near this quote, so it "
+                        f"cannot be recorded as {speaker}'s statement. Cite their own words, or record "
+                        "whom the article names as a claim of its own."
+                    }
+                )
+        if self.too_early():
+            raise ValidationError({"stance": too_early_message(article)})
+
+    def save(self, *args, **kwargs):
+        stored = None
+        if self.pk:
+            stored = (
+                Citation._base_manager.filter(pk=self.pk)
+                .values("claim_id", "article_id", "quote", "stance", "note")
+                .first()
+            )
+        current = {f: getattr(self, f) for f in ("claim_id", "article_id", "quote", "stance", "note")}
+        super().save(*args, **kwargs)
+        if stored != current:
+            self.claim.clear_check()
+            if stored and stored["claim_id"] != self.claim_id:
+                Claim(pk=stored["claim_id"]).clear_check()
+
+    def delete(self, *args, **kwargs):
+        claim_id = self.claim_id
+        result = super().delete(*args, **kwargs)
+        Claim(pk=claim_id).clear_check()
+        return result
+
+
+NEAR = 300  # characters either side of a quote in which an article names who said it
+
+
+def names_near(person, quote: str, body: str) -> bool:
+    """Whether the article names `person` (any word of their name of four letters or more, or an
+    alias) in the quote or within NEAR characters of it: where an article reports someone's words,
+    it names them there."""
+    names = [person.name, *person.alias_list]
+    words = {word for name in names for word in name.replace("-", " ").split() if len(word) >= 4}
+    text, needle = comparable(body), comparable(quote)
+    at = text.find(needle)
+    window = text[max(0, at - NEAR) : at + len(needle) + NEAR] if at >= 0 else needle
+    return any(word.casefold() in window.casefold() for word in words)
+
+
+class Disagreement(Publishable):
+    """A question on which the articles differ, and the claims that give each version of the answer."""
+
+    slug = models.SlugField(max_length=200, unique=True)
+    question = models.CharField(
+        max_length=300,
+        help_text="A neutral question: “How many drones did Russia launch before the talks?”",
+    )
+    description = models.TextField(
+        blank=True, help_text="How the articles differ, in one or two neutral sentences."
+    )
+    round = models.ForeignKey(
+        Round, on_delete=models.PROTECT, null=True, blank=True, related_name="disagreements"
+    )
+    claims = models.ManyToManyField(Claim, through="DisagreementClaim", related_name="disagreements")
+    notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
+
+    history = HistoricalRecords()
+
+    class Meta(Publishable.Meta):
+        ordering = ["question", "id"]
+
+    def __str__(self):
+        return self.question
+
+    def get_absolute_url(self):
+        return path_to("disagreement_detail", self.slug)
+
+    def publication_problems(self) -> list[str]:
+        published = self.pk and self.versions.filter(claim__publication_status="published").count()
+        return [] if published and published >= 2 else ["it has fewer than two published claims"]
+
+
+class DisagreementClaim(models.Model):
+    """One version of a disagreement's answer: a claim, and the answer it gives."""
+
+    disagreement = models.ForeignKey(Disagreement, on_delete=models.CASCADE, related_name="versions")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="disagreement_links")
+    version = models.CharField(
+        max_length=200, help_text="The answer this claim gives, in a few words: “396 drones”, “reinstated”."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["disagreement", "id"]
+        verbose_name = "version"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["disagreement", "claim"],
+                name="talks_disagreementclaim_one_per_claim",
+                violation_error_message="This claim is already a version of this disagreement.",
+            ),
+        ]
+        indexes = [
+            # A claim's disagreements, on its card and for ?disagreement= on the claims list.
+            models.Index(fields=["claim", "disagreement"], name="talks_disagreement_by_claim"),
+        ]
+
+    def __str__(self):
+        return f"{self.version}: {self.claim}"
 
 
 class PublicChange(models.Model):

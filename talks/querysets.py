@@ -66,8 +66,22 @@ def evidence_of_claim(all_citations: QuerySet | None = None):
     }
 
 
+def listed_date():
+    """The date a claim is listed, filtered and ordered under, as an expression on Claim rows: its
+    own date, or else its round's start."""
+    from talks.models import Round
+
+    round_start = Round.objects.filter(pk=OuterRef("round_id")).values("start_date")[:1]
+    return Coalesce("date", Subquery(round_start))
+
+
 RECORD_DATES = ("created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at")
-CLAIM_UNSHOWN = (*RECORD_DATES, "withdrawal_reason", "notes")  # a claim's columns its card does not read
+CLAIM_UNSHOWN = (
+    *RECORD_DATES,
+    "withdrawal_reason",
+    "notes",
+    "date_note",
+)  # a claim's columns its card does not read
 UNSHOWN = {  # columns of a claim's round and speaker that no page showing claims reads
     "round": (*RECORD_DATES, "withdrawal_reason", "summary", "outcome", "dates_note", "venue"),
     "speaker": (*RECORD_DATES, "withdrawal_reason", "aliases", "description", "seat_roles"),
@@ -76,6 +90,7 @@ CITATION_SHOWN = (
     "claim",
     "quote",
     "stance",
+    "note",
     "article__headline",
     "article__published_on",
     "article__published_on_precision",
@@ -88,7 +103,7 @@ class ClaimQuerySet(PublishableQuerySet):
         """Everything a claim shows wherever it appears, in a fixed number of queries: its round, party,
         speaker, published citations and issues (its evidence is stored on the claim itself).
         `record_dates` also reads the claim's own timestamps and notes, which only its page shows."""
-        from talks.models import Citation, Issue
+        from talks.models import Citation, DisagreementClaim, Issue
 
         # Only the columns a claim's card and a round's list of sources show are read for its round,
         # speaker, citations and articles: an article's stored text can run to pages, and turning
@@ -114,6 +129,14 @@ class ClaimQuerySet(PublishableQuerySet):
                     "issues",
                     queryset=Issue.objects.published().only("name", "slug", "publication_status"),
                     to_attr="public_issues",
+                ),
+                Prefetch(
+                    "disagreement_links",
+                    queryset=DisagreementClaim.objects.filter(disagreement__publication_status=PUBLISHED)
+                    .select_related("disagreement")
+                    .only("claim", "version", "disagreement__slug", "disagreement__question")
+                    .order_by("disagreement__question", "disagreement_id"),
+                    to_attr="public_disagreements",
                 ),
             )
         )

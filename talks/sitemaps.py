@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from sources.models import SourceArticle
 from talks.exports import IsoDateText
-from talks.models import Claim, Issue, Participant, Round
+from talks.models import Claim, Disagreement, Issue, Participant, Round
 from talks.querysets import compiled
 
 BLOCK = 5_000  # records a sitemap page covers at most (the protocol allows 50,000 URLs)
@@ -30,6 +30,7 @@ PAGES = [  # the public pages that are not records
     "participant_list",
     "source_list",
     "claim_list",
+    "disagreement_list",
     "about",
     "downloads",
     "changes",
@@ -41,6 +42,7 @@ RECORDS = {
     "participants": (Participant, "participant_detail", "slug"),
     "sources": (SourceArticle, "source_detail", "pk"),
     "claims": (Claim, "claim_detail", "pk"),
+    "disagreements": (Disagreement, "disagreement_detail", "slug"),
 }
 URLSET = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

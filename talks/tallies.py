@@ -21,14 +21,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from sources.models import SourceArticle
 from talks.filters import issue_ids_beneath, published_issue_children
 from talks.models import Citation, Claim, ClaimIssue, Delegation, Issue, Membership, Participant, Round, Tally
-from talks.querysets import evidence_of_claim
+from talks.querysets import evidence_of_claim, listed_date
 
 NO_VALUE = ""  # the value stored for records without one (an article of unknown outlet)
 _deferred = contextvars.ContextVar("tallies_deferred", default=False)
@@ -108,14 +108,17 @@ EVIDENCE = "claims' evidence"
 def refresh_evidence(claims=None) -> None:
     """Recount the stored evidence of some claims (ids, or a query of them), or of all claims."""
     rows = Claim.objects.all() if claims is None else Claim.objects.filter(pk__in=claims)
-    rows.update(**evidence_of_claim())
+    rows.update(**evidence_of_claim(), listed_on=listed_date())
 
 
 def claims_with_stale_evidence() -> QuerySet:
-    fresh = evidence_of_claim()
+    fresh = {**evidence_of_claim(), "listed_on": listed_date()}
+    same_date = Q(listed_on=F("fresh_listed_on")) | Q(listed_on__isnull=True, fresh_listed_on__isnull=True)
     return Claim.objects.annotate(
-        fresh_count=fresh["outlet_count"], fresh_disputed=fresh["disputed"]
-    ).exclude(outlet_count=F("fresh_count"), disputed=F("fresh_disputed"))
+        fresh_count=fresh["outlet_count"],
+        fresh_disputed=fresh["disputed"],
+        fresh_listed_on=fresh["listed_on"],
+    ).exclude(Q(outlet_count=F("fresh_count"), disputed=F("fresh_disputed")) & same_date)
 
 
 ISSUE_TREE = "claims.issue_tree"
@@ -341,6 +344,13 @@ def recount_evidence(sender, instance, **kwargs):
     instance._evidence_claim = instance.claim_id
 
 
+def redate_round_claims(sender, instance, **kwargs):
+    """A round was saved: its claims without a date of their own are listed under its start."""
+    if _deferred.get():
+        return
+    refresh_evidence(Claim.objects.filter(round=instance, date__isnull=True).values("pk"))
+
+
 def remember_cited_claim(sender, instance, **kwargs):
     """Before a citation is saved: the claim it cited, which loses it if it now cites another."""
     if not _deferred.get() and instance.pk and not hasattr(instance, "_evidence_claim"):
@@ -470,6 +480,7 @@ def connect() -> None:
     for signal in (post_save, post_delete):
         signal.connect(recount_evidence, sender=Citation, dispatch_uid=f"evidence_citation_{signal}")
     post_save.connect(recount_evidence, sender=Claim, dispatch_uid="evidence_claim")
+    post_save.connect(redate_round_claims, sender=Round, dispatch_uid="evidence_round_dates")
     for signal in (post_save, post_delete):
         signal.connect(recount_issue_link, sender=ClaimIssue, dispatch_uid=f"tally_link_{signal}")
     m2m_changed.connect(recount_claim_issues, sender=ClaimIssue, dispatch_uid="tally_m2m_issues")

@@ -9,6 +9,7 @@ urlpatterns = [
     # Before the detail pages, whose slugs would otherwise match "feed".
     path("rounds/feed/", feeds.RoundsFeed(), name="rounds_feed"),
     path("claims/feed/", feeds.ClaimsFeed(), name="claims_feed"),
+    path("disagreements/feed/", feeds.DisagreementsFeed(), name="disagreements_feed"),
     path("", views.home, name="home"),
     path("about/", views.AboutView.as_view(), name="about"),
     path("search/", search.search, name="search"),
@@ -22,6 +23,8 @@ urlpatterns = [
     path("sources/<int:pk>/", views.source_detail, name="source_detail"),
     path("claims/", lists.ClaimListView.as_view(), name="claim_list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim_detail"),
+    path("disagreements/", lists.DisagreementListView.as_view(), name="disagreement_list"),
+    path("disagreements/<slug:slug>/", views.disagreement_detail, name="disagreement_detail"),
     path("changes/", views.ChangeListView.as_view(), name="changes"),
     path("changes/feed/", feeds.ChangesFeed(), name="changes_feed"),
     path("issues/<slug:slug>/feed/", feeds.IssueClaimsFeed(), name="issue_feed"),

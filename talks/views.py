@@ -18,6 +18,7 @@ from talks.models import (
     Claim,
     ClaimIssue,
     Delegation,
+    Disagreement,
     Issue,
     Membership,
     Participant,
@@ -265,6 +266,25 @@ def claim_detail(request, pk):
     if notice:
         return notice
     return render(request, "talks/claim_detail.html", {"claim": claim})
+
+
+def disagreement_detail(request, slug):
+    disagreement, notice = public_record_or_notice(
+        request, Disagreement.objects.select_related("round"), slug=slug
+    )
+    if notice:
+        return notice
+    versions = list(
+        disagreement.versions.filter(claim__publication_status=PUBLISHED)
+        .order_by("id")
+        .values_list("claim_id", "version")
+    )
+    claims = Claim.objects.for_display().in_bulk([claim_id for claim_id, _ in versions])
+    context = {
+        "disagreement": disagreement,
+        "versions": [(version, claims[claim_id]) for claim_id, version in versions],
+    }
+    return render(request, "talks/disagreement_detail.html", context)
 
 
 class ChangeListView(ListView):

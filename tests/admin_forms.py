@@ -65,10 +65,17 @@ def claim_form(citations: list[dict], **overrides) -> dict:
         "party": "",
         "speaker": "",
         "kind": "outcome",
+        "sourcing": "reported",
+        "attribution": "",
+        "occurrence": "",
         "date": "",
+        "date_precision": "",
+        "date_note": "",
         "publication_status": "draft",
         "notes": "",
-        **inline_forms("citations", [{"stance": "supports", "note": "", **row} for row in citations]),
+        **inline_forms(
+            "citations", [{"stance": "supports", "note": "", "editor_note": "", **row} for row in citations]
+        ),
     }
     data.update(overrides)
     return data

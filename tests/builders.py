@@ -6,7 +6,19 @@ import itertools
 from django.utils.text import slugify
 
 from sources.models import Outlet, SourceArticle
-from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
+from talks.models import (
+    Citation,
+    Claim,
+    Delegation,
+    Disagreement,
+    DisagreementClaim,
+    Issue,
+    Membership,
+    Participant,
+    Party,
+    Round,
+    Track,
+)
 
 _numbers = itertools.count(1)
 
@@ -74,6 +86,8 @@ def make_issue(**fields) -> Issue:
 
 def make_claim(**fields) -> Claim:
     fields.setdefault("text", unique("Something was said"))
+    if fields.get("date"):
+        fields.setdefault("date_precision", "day")
     return Claim.objects.create(**fields)
 
 
@@ -112,4 +126,17 @@ def make_public_claim(**fields) -> Claim:
     for stance in ["supports", "disputes"]:
         article = make_article(outlet=make_outlet(), publication_status=PUBLISHED)
         make_citation(claim=claim, article=article, stance=stance)
+    claim.checked_on = datetime.date(2026, 3, 1)  # a second editor checked it, once cited
+    Claim.objects.filter(pk=claim.pk).update(checked_on=claim.checked_on)
     return claim
+
+
+def make_disagreement(**fields) -> Disagreement:
+    """A disagreement between two claims, each giving its own version."""
+    question = fields.pop("question", unique("How many were there?"))
+    fields.setdefault("slug", slugify(question))
+    versions = fields.pop("versions", None) or [(make_claim(), "one"), (make_claim(), "the other")]
+    disagreement = Disagreement.objects.create(question=question, **fields)
+    for claim, version in versions:
+        DisagreementClaim.objects.create(disagreement=disagreement, claim=claim, version=version)
+    return disagreement

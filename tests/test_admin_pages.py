@@ -10,6 +10,7 @@ from talks.models import (
     Claim,
     ClaimIssue,
     Delegation,
+    Disagreement,
     Issue,
     Membership,
     Participant,
@@ -22,6 +23,7 @@ from tests.builders import (
     make_article,
     make_citation,
     make_cited_claim,
+    make_disagreement,
     make_issue,
     make_membership,
     make_outlet,
@@ -47,6 +49,7 @@ ROW_BUILDERS = {
     Claim: make_cited_claim,
     Citation: lambda: make_citation(article=make_article(outlet=make_outlet())),
     ClaimIssue: lambda: make_cited_claim().issue_links.first(),
+    Disagreement: lambda: make_disagreement(round=make_round()),
     PublicChange: lambda: make_public_claim(),
 }
 # Written by the archive itself: editors read it but never add to it.

@@ -1,5 +1,6 @@
 """Who may do what: an editor writes, a chief editor also publishes, withdraws and deletes."""
 
+import datetime
 import io
 
 import pytest
@@ -60,9 +61,12 @@ def test_an_editor_cannot_publish_by_form_or_by_action(editor_client):
     assert action_form is None or "publish_selected" not in dict(action_form.fields["action"].choices)
 
 
-def test_a_chief_editor_publishes_a_claim_backed_by_a_published_article(chief_client):
+def test_a_chief_editor_publishes_a_claim_backed_by_a_published_article_and_checked_by_a_second_editor(
+    chief_client,
+):
     claim = make_claim()
     make_citation(claim=claim, article=make_article(publication_status=PUBLISHED))
+    Claim.objects.filter(pk=claim.pk).update(checked_on=datetime.date(2026, 3, 1))
     data = form_as_shown(
         chief_client.get(admin_url(Claim, "change", claim.pk)), publication_status="published"
     )

@@ -83,7 +83,7 @@ def test_the_json_twin_holds_the_same_rows_with_types(client):
 def test_a_claims_issues_are_joined_in_one_cell_and_unknown_values_are_empty(client):
     row = next(row for row in csv_rows(client, "claims") if row["key"] == "geneva-no-agreement-on-territory")
     assert row["issues"] == "security-guarantees; territory"
-    assert row["speaker"] == "" and row["date"] == ""
+    assert row["speaker"] == "" and row["attribution"] == ""
     assert (row["outlet_count"], row["disputed"]) == ("2", "false")
 
 
@@ -121,6 +121,7 @@ def test_an_invalid_filter_is_refused_with_a_message_naming_the_parameter(client
         "sources": "language=xx",
         "participants": "role=king",
         "issues": "q=" + "x" * 300,
+        "disagreements": "round=no-such-round",
     }
     response = client.get(reverse(f"{export.name}_csv") + "?" + bad[export.filters_of])
     assert response.status_code == 400

@@ -1,12 +1,13 @@
 """Every edit is recorded; nobody overwrites a colleague unseen; readers see what changed and when."""
 
+import datetime
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from talks.models import PublicChange
+from talks.models import Claim, PublicChange
 from tests.admin_forms import form_as_shown
 from tests.builders import PUBLISHED, make_article, make_citation, make_claim, make_issue, make_public_claim
 
@@ -70,6 +71,7 @@ def test_the_corrections_log_lists_publications_visible_edits_and_withdrawals_wi
 ):
     claim = make_claim(text="Draft wording.")
     make_citation(claim=claim, article=make_article(publication_status=PUBLISHED))
+    Claim.objects.filter(pk=claim.pk).update(checked_on=datetime.date(2026, 3, 1))
     edit_claim(chief_client, claim, publication_status="published", change_note="")
     edit_claim(chief_client, claim, notes="Checked against the Russian original.")  # internal only
     edit_claim(chief_client, claim, text="Corrected wording.", change_note="Fixed a mistranslation.")

@@ -304,14 +304,15 @@ def test_each_write_to_a_column_the_index_reads_moves_the_token_of_that_part_alo
         "claims.talks_claimissue",
         "claims.outlet_count",
         "claims.disputed",
+        "claims.listed_on",
     }
     claim.kind = "figure" if claim.kind != "figure" else "demand"
     assert moved(claim.save) == {"claims.kind"}
     assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(party=archive["parties"][2])) == {
         "claims.party_id"
     }
-    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(date=datetime.date(2026, 3, 1))) == {
-        "claims.date"
+    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(listed_on=datetime.date(2026, 3, 1))) == {
+        "claims.listed_on"
     }
     assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(outlet_count=7)) == {"claims.outlet_count"}
     assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(outlet_count=7)) == set()  # no change

@@ -27,7 +27,8 @@ LICENSE = {
     "title": "Creative Commons Attribution 4.0 International",
     "path": "https://creativecommons.org/licenses/by/4.0/",
 }
-FORMAT_VERSION = "1"
+# 2: claims say how they are sourced and dated, citations are keyed by their quote, disagreements.
+FORMAT_VERSION = "2"
 
 
 def columns_for(table: Table, everything: bool) -> tuple[Column, ...]:

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 from talks import tallies
 from talks.dataset.tables import DATE, INTEGER, TABLES, TABLES_BY_FILE, Column, Table
+from talks.models import keeping_checks
 
 PACKAGE_DESCRIPTOR = "datapackage.json"
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -395,7 +396,8 @@ def import_package(path: Path, dry_run: bool = False) -> ImportResult:
 
     try:
         # Counts are refreshed once at the end, not after each of possibly thousands of rows.
-        with transaction.atomic(), tallies.deferred():
+        # The package's check dates stand for its claims as written, citations included.
+        with transaction.atomic(), tallies.deferred(), keeping_checks():
             for table in TABLES:
                 if table.name not in parsed:
                     continue

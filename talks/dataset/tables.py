@@ -13,7 +13,21 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from sources.models import Outlet, SourceArticle
 from sources.records import DatePrecision, PublicationStatus
-from talks.models import Citation, Claim, Delegation, Issue, Membership, Participant, Party, Round, Track
+from talks.models import (
+    Citation,
+    Claim,
+    Delegation,
+    Disagreement,
+    DisagreementClaim,
+    Issue,
+    Membership,
+    Occurrence,
+    Participant,
+    Party,
+    Round,
+    Sourcing,
+    Track,
+)
 
 STRING, DATE, INTEGER, BOOLEAN = "string", "date", "integer", "boolean"
 ALIAS_SEPARATOR = "; "
@@ -364,7 +378,38 @@ CLAIMS = Table(
             path="speaker__slug",
         ),
         Column("kind", "What sort of statement it is.", required=True, choices=values(Claim.Kind)),
-        Column("date", "When it was said or happened, if known.", type=DATE),
+        Column(
+            "sourcing",
+            "How the articles report it: as fact (reported), on the record from a named speaker or "
+            "body (on_record), from unnamed or unofficial sources (unnamed_sources), hedged with no "
+            "source (hedged), or as the article's own analysis (analysis).",
+            required=True,
+            choices=values(Sourcing),
+        ),
+        Column(
+            "attribution",
+            "The article's own words for who says it (“According to Ukrainian diplomatic sources”, "
+            "“reportedly”); empty when the articles report it as fact or the speaker says it all.",
+        ),
+        Column(
+            "occurrence",
+            "For an event or plan: reported as expected (or announced), happened, or did_not_happen; "
+            "empty for positions, opinions and figures.",
+            choices=values(Occurrence),
+        ),
+        Column("date", "When it was said or happened, if the articles establish it.", type=DATE),
+        Column(
+            "date_precision",
+            "How precise the date is; empty without a date.",
+            choices=values(DatePrecision),
+        ),
+        Column("date_note", "How the date was established, when it was inferred."),
+        Column(
+            "checked_on",
+            "The day a second editor checked the claim against every citation; empty if not checked "
+            "since its text, sourcing or citations last changed.",
+            type=DATE,
+        ),
         publication_status(),
         withdrawal_reason(),
         Column("notes", "Editor's notes. Editorial only.", internal=True),
@@ -429,13 +474,65 @@ CITATIONS = Table(
             required=True,
             choices=values(Citation.Stance),
         ),
-        Column("note", "A note on this citation."),
+        Column("note", "Public note: how this article's wording differs, shown beside the quote."),
+        Column("editor_note", "Editor's note on the citation. Editorial only.", internal=True),
     ),
-    primary_key=("claim", "article"),
+    primary_key=("claim", "article", "quote"),
     public=lambda rows: rows.filter(
         claim__publication_status=PUBLISHED, article__publication_status=PUBLISHED
     ),
     foreign_keys=((("claim",), "claims", ("key",)), (("article",), "articles", ("key",))),
+)
+
+DISAGREEMENTS = Table(
+    "disagreements",
+    Disagreement,
+    "Questions on which the articles differ; each version of the answer is a claim (disagreement_claims).",
+    (
+        Column("slug", "Stable key of the disagreement.", required=True),
+        Column("question", "The question on which the articles differ.", required=True),
+        Column("description", "How the articles differ."),
+        Column(
+            "round",
+            "The round it concerns (rounds.slug), if any.",
+            reference=ref("rounds", Round),
+            path="round__slug",
+        ),
+        publication_status(),
+        withdrawal_reason(),
+        Column("notes", "Editor's notes. Editorial only.", internal=True),
+    ),
+    primary_key=("slug",),
+    public=published,
+    foreign_keys=((("round",), "rounds", ("slug",)),),
+)
+
+DISAGREEMENT_CLAIMS = Table(
+    "disagreement_claims",
+    DisagreementClaim,
+    "The versions of each disagreement: one row per claim that gives one, with the answer it gives.",
+    (
+        Column(
+            "disagreement",
+            "The disagreement (disagreements.slug).",
+            required=True,
+            reference=ref("disagreements", Disagreement),
+            path="disagreement__slug",
+        ),
+        Column(
+            "claim",
+            "The claim (claims.key).",
+            required=True,
+            reference=ref("claims", Claim, "key"),
+            path="claim__key",
+        ),
+        Column("version", "The answer this claim gives, in a few words.", required=True),
+    ),
+    primary_key=("disagreement", "claim"),
+    public=lambda rows: rows.filter(
+        disagreement__publication_status=PUBLISHED, claim__publication_status=PUBLISHED
+    ),
+    foreign_keys=((("disagreement",), "disagreements", ("slug",)), (("claim",), "claims", ("key",))),
 )
 
 # In dependency order: every table comes after the tables it refers to (issues refer to themselves).
@@ -452,6 +549,8 @@ TABLES = (
     CLAIMS,
     CLAIM_ISSUES,
     CITATIONS,
+    DISAGREEMENTS,
+    DISAGREEMENT_CLAIMS,
 )
 TABLES_BY_FILE = {table.file_name: table for table in TABLES}
 
@@ -490,6 +589,11 @@ EXPORTS = (
                 required=True,
             ),
             Column("disputed", "Whether any article disputes the claim.", type=BOOLEAN, required=True),
+            Column(
+                "listed_on",
+                "The date the list filters and orders by: the claim's own date, or else its round's start.",
+                type=DATE,
+            ),
         ),
         "claims",
     ),
@@ -499,11 +603,30 @@ EXPORTS = (
     ),
     Export("issues", Issue, ISSUES.description, ISSUES.public_columns(), "issues"),
     Export(
+        "disagreements",
+        Disagreement,
+        DISAGREEMENTS.description,
+        DISAGREEMENTS.public_columns(),
+        "disagreements",
+    ),
+    Export(
         "citations",
         Citation,
         "One row per claim and article that reported it. Takes the filters of the claims list.",
         (
             CITATIONS.column("claim"),
+            Column(
+                "claim_sourcing",
+                "How the articles report the claim (see claims.sourcing).",
+                path="claim__sourcing",
+                required=True,
+                choices=values(Sourcing),
+            ),
+            Column(
+                "claim_attribution",
+                "The article's own words for who says the claim (see claims.attribution).",
+                path="claim__attribution",
+            ),
             Column("claim_text", "The claim in the editor's words.", path="claim__text", required=True),
             CITATIONS.column("article"),
             Column("headline", "The article's headline; empty when it has none.", path="article__headline"),

@@ -7,11 +7,13 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from config.paths import paths_for_this_request
-from talks.models import Citation, Claim
+from talks.models import Citation, Claim, Occurrence, Sourcing
 
 register = template.Library()
 KIND_LABELS = dict(Claim.Kind.choices)
 STANCE_LABELS = dict(Citation.Stance.choices)
+SOURCING_LABELS = dict(Sourcing.choices)
+OCCURRENCE_LABELS = dict(Occurrence.choices)
 
 
 @register.filter
@@ -50,10 +52,17 @@ def json_ld(data):
 
 def render_fragment(name: str, **context) -> str:
     """A Jinja2 fragment of templates/jinja2 (see config/jinja2.py for why), given what every
-    fragment may link or label with: `url` (config/paths.py) and the labels of claims' kinds and
-    citations' stances, looked up once (get_FOO_display() rebuilds its choices' mapping each call)."""
+    fragment may link or label with: `url` (config/paths.py) and the labels of claims' kinds,
+    sourcing and occurrence and of citations' stances, looked up once (get_FOO_display() rebuilds
+    its choices' mapping each call)."""
     template = engines["jinja2"].get_template(name)
-    shared = {"url": paths_for_this_request(), "kinds": KIND_LABELS, "stances": STANCE_LABELS}
+    shared = {
+        "url": paths_for_this_request(),
+        "kinds": KIND_LABELS,
+        "stances": STANCE_LABELS,
+        "sourcings": SOURCING_LABELS,
+        "occurrences": OCCURRENCE_LABELS,
+    }
     return mark_safe(template.render({**shared, **context}))  # escaped by Jinja2
 
 

@@ -13,6 +13,8 @@ from talks.models import (
     Claim,
     ClaimIssue,
     Delegation,
+    Disagreement,
+    DisagreementClaim,
     Issue,
     Membership,
     Participant,
@@ -22,6 +24,7 @@ from talks.models import (
 )
 
 PUBLISHED = "published"
+SOURCINGS = ["reported", "on_record", "on_record", "unnamed_sources", "hedged", "analysis"]
 BATCH = 5_000
 CITIES = [
     ("Geneva", "Switzerland"),
@@ -243,7 +246,17 @@ class Command(BaseCommand):
                             kind=pick.choice(
                                 ["statement", "demand", "proposal", "event", "figure", "outcome"]
                             ),
-                            date=start + datetime.timedelta(days=pick.randrange(0, 36 * 365)),
+                            sourcing=pick.choice(SOURCINGS),
+                            checked_on=self.now,
+                            # One claim in ten is dated only by its round, as many real claims are.
+                            **(
+                                {}
+                                if n % 10 == 0
+                                else {
+                                    "date": start + datetime.timedelta(days=pick.randrange(0, 36 * 365)),
+                                    "date_precision": "day",
+                                }
+                            ),
                         )
                     )
                     for n in range(chunk, min(chunk + BATCH, counts["claims"]))
@@ -261,3 +274,28 @@ class Command(BaseCommand):
                     links.append(ClaimIssue(claim=claim, issue=issue))
             self.insert(Citation, citations, "citations")
             self.insert(ClaimIssue, links, "claim issues")
+            # A disagreement for every 200 claims, between two claims of one round.
+            pairs = [(claims[i], claims[i + 1]) for i in range(0, len(claims) - 1, 200)]
+            disagreements = self.insert(
+                Disagreement,
+                [
+                    Disagreement(
+                        **self.published(
+                            slug=f"demo-d{first.key}",
+                            question=f"What did the articles report of {first.key}?",
+                            round=first.round,
+                        )
+                    )
+                    for first, _ in pairs
+                ],
+                "disagreements",
+            )
+            self.insert(
+                DisagreementClaim,
+                [
+                    DisagreementClaim(disagreement=disagreement, claim=claim, version=f"version {n}")
+                    for disagreement, pair in zip(disagreements, pairs, strict=True)
+                    for n, claim in enumerate(pair, start=1)
+                ],
+                "disagreement versions",
+            )
