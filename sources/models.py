@@ -3,7 +3,6 @@
 This is the lower layer of the archive: it must not import from `talks`.
 """
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
@@ -14,6 +13,8 @@ from sources.records import (
     NewestFirstIndex,
     Publishable,
     Timestamped,
+    check_date_precision,
+    date_has_precision,
     describe_date,
     stable_key_field,
 )
@@ -103,13 +104,11 @@ class SourceArticle(Publishable):
                 name="sources_article_url_unique_when_present",
                 violation_error_message="Another article already has this URL.",
             ),
-            models.CheckConstraint(
-                condition=(
-                    Q(published_on__isnull=True, published_on_precision="")
-                    | (Q(published_on__isnull=False) & ~Q(published_on_precision=""))
-                ),
+            date_has_precision(
+                "published_on",
+                "published_on_precision",
                 name="sources_article_date_has_precision",
-                violation_error_message="A publication date needs its precision, and only then.",
+                message="A publication date needs its precision, and only then.",
             ),
         ]
         indexes = [
@@ -140,12 +139,7 @@ class SourceArticle(Publishable):
 
     def clean(self):
         self.url = normalize_url(self.url)
-        if self.published_on and not self.published_on_precision:
-            raise ValidationError({"published_on_precision": "Say how precise the publication date is."})
-        if not self.published_on and self.published_on_precision:
-            raise ValidationError(
-                {"published_on_precision": "Leave the precision empty when the date is unknown."}
-            )
+        check_date_precision(self.published_on, self.published_on_precision, "published_on_precision")
 
     def save(self, *args, **kwargs):
         # Normalised on every save, not only in forms, so imports and scripts store the same form.

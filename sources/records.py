@@ -6,6 +6,7 @@ importing from `talks`.
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import OrderBy
 from django.db.models.functions import Coalesce
@@ -157,6 +158,26 @@ class DatePrecision(models.TextChoices):
     DAY = "day", "Exact day"
     MONTH = "month", "Month only"
     APPROXIMATE = "approximate", "Approximate"
+
+
+def date_has_precision(date: str, precision: str, name: str, message: str) -> models.CheckConstraint:
+    """A date stored with how precise the sources make it, and a precision only with a date."""
+    return models.CheckConstraint(
+        condition=(
+            models.Q(**{f"{date}__isnull": True, precision: ""})
+            | (models.Q(**{f"{date}__isnull": False}) & ~models.Q(**{precision: ""}))
+        ),
+        name=name,
+        violation_error_message=message,
+    )
+
+
+def check_date_precision(date, precision: str, precision_field: str) -> None:
+    """The form's side of `date_has_precision`, with a message beside the precision field."""
+    if date and not precision:
+        raise ValidationError({precision_field: "Say how precise the date is."})
+    if not date and precision:
+        raise ValidationError({precision_field: "Leave the precision empty when the date is unknown."})
 
 
 def describe_date(date, precision: str) -> str:

@@ -20,6 +20,8 @@ from sources.records import (
     PublicationStatus,
     Publishable,
     Timestamped,
+    check_date_precision,
+    date_has_precision,
     describe_date,
     last_public_change,
     list_items,
@@ -501,12 +503,11 @@ class Claim(Publishable):
     class Meta(Publishable.Meta):
         ordering = [F("listed_on").desc(nulls_last=True), "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(date__isnull=True, date_precision="") | (Q(date__isnull=False) & ~Q(date_precision=""))
-                ),
+            date_has_precision(
+                "date",
+                "date_precision",
                 name="talks_claim_date_has_precision",
-                violation_error_message="A claim's date needs its precision, and only then.",
+                message="A claim's date needs its precision, and only then.",
             ),
         ]
         indexes = [
@@ -561,10 +562,7 @@ class Claim(Publishable):
         return self.get_sourcing_display()
 
     def clean(self):
-        if self.date and not self.date_precision:
-            raise ValidationError({"date_precision": "Say how precise the date is."})
-        if not self.date and self.date_precision:
-            raise ValidationError({"date_precision": "Leave the precision empty when the date is unknown."})
+        check_date_precision(self.date, self.date_precision, "date_precision")
         if self.sourcing == Sourcing.UNNAMED_SOURCES and self.speaker_id:
             raise ValidationError(
                 {"speaker": "A claim from unnamed sources has no named speaker: leave the speaker empty."}
