@@ -39,6 +39,8 @@ def public_urls():
         reverse("source_detail", args=[article_pk("what-to-expect-from-the-geneva-talks")]),
         reverse("claim_list"),
         reverse("claim_detail", args=[Claim.objects.get(key="donbas-under-moscow-control").pk]),
+        reverse("disagreement_list"),
+        reverse("disagreement_detail", args=["drone-count-before-the-talks"]),
     ]
 
 
@@ -175,3 +177,21 @@ def test_round_and_claim_pages_print_without_navigation_or_filters(settings):
     css = (settings.BASE_DIR / "static" / "css" / "parley.css").read_text()
     print_rules = css.split("@media print")[1]
     assert "nav" in print_rules and ".filters" in print_rules and ".site-search" in print_rules
+
+
+def test_the_seeds_disagreements_are_all_listed_and_each_of_their_claims_links_to_them(client):
+    from talks.models import Disagreement
+
+    listing = page(client, reverse("disagreement_list") + "?page=1")
+    disagreements = Disagreement.objects.published().prefetch_related("versions__claim")
+    assert disagreements.count() <= 25  # one page
+    for disagreement in disagreements:
+        assert f'href="{disagreement.get_absolute_url()}"' in listing
+        for link in disagreement.versions.all():
+            card = page(client, link.claim.get_absolute_url())
+            assert f'href="{disagreement.get_absolute_url()}"' in card, link.claim.key
+
+
+def test_the_sitemap_lists_the_disagreements(client):
+    section = page(client, reverse("sitemap_section", args=["disagreements"]) + "?p=1")
+    assert "/disagreements/drone-count-before-the-talks/" in section

@@ -6,12 +6,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from talks import sitemaps
+from talks.models import DisagreementClaim
 from tests.builders import (
     PUBLISHED,
     make_article,
     make_citation,
     make_claim,
     make_delegation,
+    make_disagreement,
     make_issue,
     make_membership,
     make_participant,
@@ -37,6 +39,9 @@ class Archive:
         )
         self.article = make_article(headline="Talks in Geneva", publication_status=PUBLISHED)
         self.claim = make_claim(text="A claim with many citations.", publication_status=PUBLISHED)
+        self.disagreement = make_disagreement(
+            question="How many drones were there?", round=self.round, publication_status=PUBLISHED
+        )
 
     def grow(self, n):
         for _ in range(n):
@@ -53,6 +58,13 @@ class Archive:
             make_membership(delegation=make_delegation(round=self.round), participant=self.person)
             make_round(track=self.track, title=f"Geneva round {claim.pk}", publication_status=PUBLISHED)
             make_participant(name=f"Geneva delegate {claim.pk}", publication_status=PUBLISHED)
+            DisagreementClaim.objects.create(disagreement=self.disagreement, claim=claim, version="another")
+            make_disagreement(
+                question=f"Geneva question {claim.pk}?",
+                versions=[(claim, "one"), (self.claim, "other")],
+                round=self.round,
+                publication_status=PUBLISHED,
+            )
 
     def pages(self):
         return {
@@ -72,6 +84,12 @@ class Archive:
             "claim list, filtered": reverse("claim_list")
             + f"?issue={self.issue.slug}&disputed=true&min_outlets=2",
             "claim": reverse("claim_detail", args=[self.claim.pk]),
+            "claim list, by disagreement and sourcing": reverse("claim_list")
+            + "?disagreement=true&sourcing=reported",
+            "disagreement list": reverse("disagreement_list"),
+            "disagreement list, filtered": reverse("disagreement_list") + f"?round={self.round.slug}",
+            "disagreement": reverse("disagreement_detail", args=[self.disagreement.slug]),
+            "disagreements feed": reverse("disagreements_feed"),
             "search": reverse("search") + "?q=Geneva",
             "changes": reverse("changes"),
             "claims feed": reverse("claims_feed"),
