@@ -28,7 +28,8 @@ def found(response, kind):
 
 def test_another_spelling_finds_the_person(client):
     response = search(client, "Medinski")
-    assert found(response, "participants") == ["vladimir-medinsky"]
+    # First: Igor Kostyukov's description names Medinsky too, which PostgreSQL's search also finds.
+    assert found(response, "participants")[0] == "vladimir-medinsky"
     assert '<a href="/participants/vladimir-medinsky/">Vladimir Medinsky</a>' in response.content.decode()
 
 
@@ -65,10 +66,9 @@ def test_postgresql_understands_web_search_syntax(client):
     assert "zelensky-not-easy" in found(search(client, '"not easy"'), "claims")
     excluded = found(search(client, "Zelensky -easy"), "claims")
     assert "zelensky-not-easy" not in excluded and excluded
-    assert set(found(search(client, "Medinski or Umerov"), "participants")) == {
-        "rustem-umerov",
-        "vladimir-medinsky",
-    }
+    assert {"rustem-umerov", "vladimir-medinsky"} <= set(
+        found(search(client, "Medinski or Umerov"), "participants")
+    )
 
 
 @on_postgresql
