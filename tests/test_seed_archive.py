@@ -1,5 +1,6 @@
 """The seed archive of the Geneva talks, as `make run` loads it."""
 
+import json
 import re
 from collections import Counter
 
@@ -187,3 +188,17 @@ def test_every_quote_is_copied_exactly_from_its_article(seeded):
             not_found.append((citation.claim.key, citation.quote))
     assert not_found == []
     assert Citation.objects.count() >= 40
+
+
+def test_the_seed_package_is_valid_and_described_by_the_archives_own_column_definitions():
+    from frictionless import validate
+
+    from talks.dataset.export import table_schema
+    from talks.dataset.tables import TABLES
+    from tests.packages import SEED
+
+    descriptor = json.loads((SEED / "datapackage.json").read_text())
+    schemas = {resource["name"]: resource["schema"] for resource in descriptor["resources"]}
+    assert schemas == {table.name: table_schema(table, everything=True) for table in TABLES}
+    report = validate(str(SEED / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
