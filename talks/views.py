@@ -196,9 +196,11 @@ def issue_detail(request, slug):
         .filter(has_claims)
         .order_by(F("start_date").desc(nulls_last=True), "-pk")[:ROUNDS_IN_ISSUE_TABLE]
     )
-    # A cell shows a claim's text and dispute mark only: no citations or issues to fetch for them,
-    # and no round, which is one of recent_rounds (loading each cell's round took a fifth of the page).
-    in_cells = on_issue.only("text", "disputed", "round_id", "party").select_related("party")
+    # A cell shows a claim's attribution, text and dispute mark only: no citations or issues to fetch
+    # for them, and no round, which is one of recent_rounds (loading each cell's round took a fifth
+    # of the page).
+    shown = ("text", "sourcing", "attribution", "disputed", "round_id", "party")
+    in_cells = on_issue.only(*shown).select_related("party")
     in_table = in_cells.filter(round__in=[round_.pk for round_ in recent_rounds]).order_by("id")
     without_round = in_cells.filter(round__isnull=True).order_by("-id")[:ROUNDS_IN_ISSUE_TABLE]
     table_claims = [*in_table, *without_round]

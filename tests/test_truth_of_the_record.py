@@ -297,3 +297,13 @@ def test_an_import_that_would_publish_an_unchecked_claim_is_refused_and_changes_
         call_command("import_dataset", str(package), stdout=io.StringIO(), stderr=err)
     assert "claims.csv:2: (row): This claim cannot be published yet" in err.getvalue()
     assert not Claim.objects.exists()
+
+
+def test_the_attribution_also_leads_the_claim_in_search_results_and_on_its_articles_page(
+    client, hedged_claim
+):
+    found = client.get(reverse("search") + "?q=ceasefire").content.decode()
+    assert found.index("According to Ukrainian diplomatic sources:") < found.index("monitoring a potential")
+    article = hedged_claim.citations.filter(stance="supports").get().article
+    backed = html_module.unescape(client.get(article.get_absolute_url()).content.decode())
+    assert "According to Ukrainian diplomatic sources:" in backed and "Note: says 'reportedly'" in backed
