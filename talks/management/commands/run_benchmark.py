@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from sources.models import SourceArticle
 from talks.lists import LIST_INDEXES
-from talks.models import Claim, Issue, Participant, Round
+from talks.models import Claim, Disagreement, Issue, Participant, Round
 from talks.sitemaps import blocks_with_published_records
 
 EXPORTS = ["rounds", "claims", "sources", "participants", "issues", "citations", "delegations"]
@@ -166,10 +166,21 @@ class Command(BaseCommand):
                 reverse("source_list") + "?language=en&ordering=headline",
             ],
             "claim": [c.get_absolute_url() for c in sample(Claim.objects.published())],
+            # Claims in a disagreement, or of one way of sourcing: the database lists their ids.
+            "claim list, truth filters": [
+                reverse("claim_list") + "?disagreement=true",
+                reverse("claim_list") + "?sourcing=hedged&ordering=-date",
+            ],
+            "disagreement list": [
+                reverse("disagreement_list"),
+                reverse("disagreement_list") + f"?page={middle_page(Disagreement.objects.published())}",
+            ],
+            "disagreement": [d.get_absolute_url() for d in sample(Disagreement.objects.published())]
+            or [reverse("disagreement_list")],
             "search": [
                 reverse("search") + "?q=" + word for word in ["Geneva", "sanctions", "Persona", "prisoners"]
             ],
-            "feed": [reverse("claims_feed"), reverse("rounds_feed")]
+            "feed": [reverse("claims_feed"), reverse("rounds_feed"), reverse("disagreements_feed")]
             + ([reverse("issue_feed", args=[issue.slug])] if issue else []),
             "sitemap index": [reverse("sitemap")],
             # The first, a middle and the last page of claims, and the first of articles and of rounds.
