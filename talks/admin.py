@@ -197,6 +197,14 @@ class CitationFormSet(forms.BaseInlineFormSet):
         super().clean()
         if self.instance.publication_status != "published":
             return
+        stored = (
+            Claim.objects.filter(pk=self.instance.pk).values_list("publication_status", flat=True).first()
+        )
+        if stored != "published" and self.has_changed():
+            raise forms.ValidationError(
+                "A claim cannot be published in the save that changes its citations: save the "
+                "changes, and publish once another editor has checked them."
+            )
         backed = any(
             form.cleaned_data.get("article") is not None
             and form.cleaned_data["article"].publication_status == "published"
@@ -319,6 +327,7 @@ class ClaimAdmin(PublishableAdmin):
                 refused.append(f"“{claim}”: {problem}")
                 continue
             claim.checked_on, claim.checked_by = timezone.localdate(), request.user
+            claim._recording_check = True
             claim._change_reason = ""
             claim.save()
             checked += 1
@@ -391,8 +400,28 @@ class DisagreementAdmin(PublishableAdmin):
         return disagreement.version_count
 
 
+def changed_by(user, claim_ids) -> None:
+    """Name who last changed these claims' citations: they may not be the one who checks them."""
+    Claim.objects.filter(pk__in=claim_ids).update(content_changed_by=user)
+
+
 @admin.register(Citation)
 class CitationAdmin(ArchiveAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or form.changed_data:
+            changed_by(request.user, {obj.claim_id, form.initial.get("claim")} - {None})
+
+    def delete_model(self, request, obj):
+        claim_id = obj.claim_id
+        super().delete_model(request, obj)
+        changed_by(request.user, [claim_id])
+
+    def delete_queryset(self, request, queryset):
+        claim_ids = set(queryset.values_list("claim_id", flat=True))
+        super().delete_queryset(request, queryset)
+        changed_by(request.user, claim_ids)
+
     list_display = ["claim", "article", "stance", "quote"]
     list_filter = ["stance", "article__outlet"]
     list_select_related = ["claim", "article__outlet"]

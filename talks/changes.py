@@ -98,5 +98,10 @@ def record_public_change(sender, history_instance, **kwargs):
         return
     parent_path, label = PARENTS.get(record._meta.model_name, (None, None))
     parent = resolve(record, parent_path) if parent_path else None
+    if history_instance.history_type == "~" and not public_field_changes(history_instance):
+        return  # an editor's note on a citation, say: nothing readers see changed
+    claim = getattr(record, "claim", None) if record._meta.model_name == "disagreementclaim" else None
+    if claim is not None and claim.publication_status != PUBLISHED:
+        return  # a draft claim's version of a disagreement is not shown
     if parent is not None and parent.publication_status == PUBLISHED:
         log(parent, PublicChange.Kind.UPDATED, [label], note=note, at=at)

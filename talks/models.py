@@ -567,7 +567,7 @@ class Claim(Publishable):
             raise ValidationError(
                 {"speaker": "A claim from unnamed sources has no named speaker: leave the speaker empty."}
             )
-        if self.is_published and self.checked_on is None:
+        if self.is_published and not self.check_would_stand():
             stored = type(self)._base_manager.filter(pk=self.pk).values_list("publication_status", flat=True)
             if not self.pk or stored.first() != PublicationStatus.PUBLISHED:
                 raise ValidationError(
@@ -587,11 +587,32 @@ class Claim(Publishable):
         return {name: getattr(self, name) for name in CHECKED_FIELDS}
 
     def save(self, *args, **kwargs):
-        if self.pk and self.checked_on is not None:
-            stored = type(self)._base_manager.filter(pk=self.pk).values(*CHECKED_FIELDS, "checked_on").first()
-            if stored and stored.pop("checked_on") == self.checked_on and stored != self.checked_content():
-                self.checked_on = self.checked_by = None
+        if self.pk and self.checked_on is not None and not _keeping_checks.get():
+            stored = (
+                type(self)
+                ._base_manager.filter(pk=self.pk)
+                .values(*CHECKED_FIELDS, "checked_on", "checked_by")
+                .first()
+            )
+            if stored is not None:
+                stored_check = (stored.pop("checked_on"), stored.pop("checked_by"))
+                recording = getattr(self, "_recording_check", False)
+                # Only the second reading sets a check: a version restored from history, with the
+                # check it had then, does not bring it back over what has changed since.
+                if not recording and (self.checked_on, self.checked_by_id) != stored_check:
+                    self.checked_on, self.checked_by_id = stored_check
+                if not recording and stored != self.checked_content():
+                    self.checked_on = self.checked_by = None
         super().save(*args, **kwargs)
+
+    def check_would_stand(self) -> bool:
+        """Whether this claim, as edited, keeps the check it has: none of what a check covers changed."""
+        if self.checked_on is None:
+            return False
+        if not self.pk:
+            return True
+        stored = type(self)._base_manager.filter(pk=self.pk).values(*CHECKED_FIELDS).first()
+        return stored is None or stored == self.checked_content()
 
     def clear_check(self) -> None:
         """A citation changed: the second reader's check no longer covers what the claim rests on."""
@@ -730,11 +751,16 @@ class Citation(Timestamped):
             if stored and stored["claim_id"] != self.claim_id:
                 Claim(pk=stored["claim_id"]).clear_check()
 
-    def delete(self, *args, **kwargs):
-        claim_id = self.claim_id
-        result = super().delete(*args, **kwargs)
-        Claim(pk=claim_id).clear_check()
-        return result
+
+def clear_check_of_cited_claim(sender, instance, **kwargs):
+    """A citation deleted, one by one, in bulk or with its article: its claim's check is gone. (A
+    claim deleted with its citations has nothing left to clear.)"""
+    Claim(pk=instance.claim_id).clear_check()
+
+
+models.signals.post_delete.connect(
+    clear_check_of_cited_claim, sender=Citation, dispatch_uid="clear_check_of_cited_claim"
+)
 
 
 NEAR = 300  # characters either side of a quote in which an article names who said it

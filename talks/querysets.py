@@ -68,10 +68,11 @@ def evidence_of_claim(all_citations: QuerySet | None = None):
 
 def listed_date():
     """The date a claim is listed, filtered and ordered under, as an expression on Claim rows: its
-    own date, or else its round's start."""
+    own date, or else its published round's start."""
     from talks.models import Round
 
-    round_start = Round.objects.filter(pk=OuterRef("round_id")).values("start_date")[:1]
+    # Only a published round's: a draft round's dates are not public, even through a claim's order.
+    round_start = Round.objects.published().filter(pk=OuterRef("round_id")).values("start_date")[:1]
     return Coalesce("date", Subquery(round_start))
 
 

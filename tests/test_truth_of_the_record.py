@@ -22,6 +22,7 @@ from tests.builders import (
     make_disagreement,
     make_participant,
     make_public_claim,
+    make_round,
 )
 from tests.packages import copy_of_seed, read_rows, set_cell
 
@@ -307,3 +308,89 @@ def test_the_attribution_also_leads_the_claim_in_search_results_and_on_its_artic
     article = hedged_claim.citations.filter(stance="supports").get().article
     backed = html_module.unescape(client.get(article.get_absolute_url()).content.decode())
     assert "According to Ukrainian diplomatic sources:" in backed and "Note: says 'reportedly'" in backed
+
+
+def checked_claim(second_client):
+    claim = make_claim()
+    make_citation(claim=claim, article=make_article(publication_status=PUBLISHED), quote="a phrase")
+    record_check(second_client, claim)
+    claim.refresh_from_db()
+    assert claim.checked_on is not None
+    return claim
+
+
+def test_a_claim_cannot_be_changed_and_published_in_one_save(two_editors):
+    first, second = two_editors
+    claim = checked_claim(second)
+    page = first.get(admin_url(Claim, "change", claim.pk))
+    data = form_as_shown(page, publication_status="published", text="Changed as it is published.")
+    assert first.post(admin_url(Claim, "change", claim.pk), data).status_code == 200
+    data = form_as_shown(page, publication_status="published", **{"citations-0-quote": "another phrase"})
+    response = first.post(admin_url(Claim, "change", claim.pk), data)
+    assert "cannot be published in the save that changes its citations" in response.content.decode()
+    claim.refresh_from_db()
+    assert (claim.publication_status, claim.text, claim.checked_on is not None) == ("draft", claim.text, True)
+
+
+def test_whoever_changes_a_citation_anywhere_cannot_then_check_the_claim(two_editors):
+    first, second = two_editors
+    claim = checked_claim(second)
+    citation = claim.citations.get()
+    page = second.get(admin_url(Citation, "change", citation.pk))
+    second.post(admin_url(Citation, "change", citation.pk), form_as_shown(page, quote="another phrase"))
+    claim.refresh_from_db()
+    assert claim.checked_on is None and claim.content_changed_by.username == "ben"
+    assert "you last changed" in record_check(second, claim).content.decode()
+
+
+def test_deleting_citations_in_bulk_clears_their_claims_check(two_editors):
+    first, second = two_editors
+    claim = checked_claim(second)
+    make_citation(claim=claim, article=make_article(publication_status=PUBLISHED), quote="more")
+    record_check(second, claim)
+    first.post(
+        admin_url(Citation, "changelist"),
+        {"action": "delete_selected", "_selected_action": [claim.citations.last().pk], "post": "yes"},
+    )
+    claim.refresh_from_db()
+    assert claim.citations.count() == 1 and claim.checked_on is None
+
+
+def test_a_version_restored_from_history_does_not_bring_back_its_old_check(two_editors):
+    first, second = two_editors
+    claim = checked_claim(second)
+    checked_version = claim.history.first()
+    citation = claim.citations.get()
+    citation.quote = "another phrase"
+    citation.save()
+    restored = checked_version.instance  # what a revert saves: the old fields, its check included
+    assert restored.checked_on is not None
+    restored.save()
+    claim.refresh_from_db()
+    assert claim.checked_on is None
+
+
+def test_a_claim_is_never_listed_under_a_draft_rounds_dates(client):
+    secret = make_round(start_date=datetime.date(2031, 7, 4), end_date=None)
+    claim = make_public_claim(round=secret)
+    claim.refresh_from_db()
+    assert claim.listed_on is None
+    assert client.get(reverse("claim_list") + "?date_after=2031-07-04").context["result_count"] == 0
+    secret.publication_status = PUBLISHED
+    secret.save()  # publishing the round lists its undated claims under its dates
+    claim.refresh_from_db()
+    assert claim.listed_on == datetime.date(2031, 7, 4)
+
+
+def test_an_editors_note_on_a_citation_is_not_a_public_correction():
+    from talks.models import PublicChange
+
+    claim = make_public_claim()
+    before = PublicChange.objects.count()
+    citation = claim.citations.first()
+    citation.editor_note = "Compare with the French original."
+    citation.save()
+    assert PublicChange.objects.count() == before
+    citation.note = "says 'over 390'"
+    citation.save()
+    assert PublicChange.objects.count() == before + 1

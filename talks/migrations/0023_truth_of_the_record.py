@@ -14,10 +14,11 @@ from django.db.models.functions import Coalesce
 
 def date_the_claims(apps, schema_editor):
     """Dates stored before precisions were day dates; every claim is listed under its own date or
-    else its round's start."""
+    else its published round's start."""
     Claim, Round = apps.get_model("talks", "Claim"), apps.get_model("talks", "Round")
     Claim.objects.filter(date__isnull=False).update(date_precision="day")
-    round_start = Round.objects.filter(pk=OuterRef("round_id")).values("start_date")[:1]
+    round_start = Round.objects.filter(pk=OuterRef("round_id"), publication_status="published")
+    round_start = round_start.values("start_date")[:1]
     Claim.objects.update(listed_on=Coalesce("date", Subquery(round_start)))
 
 
