@@ -621,7 +621,18 @@ class Claim(Publishable):
             self.checked_on = self.checked_by = None
 
 
-CHECKED_FIELDS = ("text", "sourcing", "attribution", "occurrence", "speaker_id", "party_id", "date")
+CHECKED_FIELDS = (
+    "text",
+    "kind",
+    "sourcing",
+    "attribution",
+    "occurrence",
+    "speaker_id",
+    "party_id",
+    "round_id",
+    "date",
+    "date_precision",
+)
 NOT_CHECKED = "no second editor has checked it against its sources"
 _keeping_checks = contextvars.ContextVar("keeping_checks", default=False)
 

@@ -136,6 +136,12 @@ def test_editing_a_claims_text_or_its_citations_clears_its_check(two_editors):
     claim.refresh_from_db()
     assert claim.checked_on is None
 
+    record_check(second, claim)
+    page = first.get(admin_url(Claim, "change", claim.pk))
+    first.post(admin_url(Claim, "change", claim.pk), form_as_shown(page, kind="proposal"))
+    claim.refresh_from_db()
+    assert claim.checked_on is None  # a statement recorded as a proposal says something else
+
 
 def test_the_claim_page_says_when_it_was_checked_and_never_by_whom(client, roles):
     claim = make_public_claim()
