@@ -10,6 +10,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import localize
@@ -22,9 +23,17 @@ EDITING_FIELDS = ["change_note", "loaded_version"]
 RECORD_FIELDS = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
 
 
-def current_version(model, pk) -> str:
-    """The version an editor's form was built from: the record's last save time, to the microsecond."""
-    updated = model._default_manager.filter(pk=pk).values_list("updated_at", flat=True).first()
+def current_version(model, pk, lock: bool = False) -> str:
+    """The version an editor's form was built from: the record's last save time, to the microsecond.
+
+    `lock` holds the record's row until the transaction ends, so that comparing the version and
+    saving are one step: under PostgreSQL's READ COMMITTED, two saves that both read the version
+    before either wrote passed the check, and the later one wiped out the other's change. (SQLite's
+    IMMEDIATE transactions already take one writer at a time.)"""
+    rows = model._default_manager.filter(pk=pk)
+    if lock and transaction.get_connection().in_atomic_block:
+        rows = rows.select_for_update()
+    updated = rows.values_list("updated_at", flat=True).first()
     return updated.isoformat() if updated else ""
 
 
@@ -67,7 +76,7 @@ class ArchiveForm(forms.ModelForm):
         cleaned = super().clean()
         loaded = cleaned.get("loaded_version")
         if self.instance.pk and loaded:
-            current = current_version(type(self.instance), self.instance.pk)
+            current = current_version(type(self.instance), self.instance.pk, lock=True)
             if current and current != loaded:
                 changes = changes_since(type(self.instance).objects.get(pk=self.instance.pk), loaded)
                 raise ValidationError(
@@ -93,6 +102,12 @@ class ArchiveAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data.get("change_note", "")
         super().save_model(request, obj, form, change)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # In one transaction, as Django's own change form: the version check locks the row until the
+        # revert is saved (see current_version).
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class WithdrawForm(forms.Form):
