@@ -2,13 +2,22 @@
 
 from django.apps import apps
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from talks.management.commands.setup_roles import ARCHIVE_APPS
 
 RECENT = 200
+
+
+def label_of(entry, model) -> str:
+    """A deleted record's name as it had it, or its kind and number when that name needs records
+    deleted with it (a citation's claim)."""
+    try:
+        return str(entry.instance)
+    except ObjectDoesNotExist:
+        return f"{model._meta.verbose_name} #{entry.id}, deleted with a record it belonged to"
 
 
 def deleted_records(request):
@@ -38,7 +47,7 @@ def deleted_records(request):
                     "when": entry.history_date,
                     "who": entry.history_user,
                     "type": model._meta.verbose_name,
-                    "label": str(entry.instance),
+                    "label": label_of(entry, model),
                     "history_url": reverse(
                         f"admin:{model._meta.app_label}_{model._meta.model_name}_history", args=[entry.id]
                     ),

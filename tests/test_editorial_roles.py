@@ -186,6 +186,20 @@ def test_a_chief_editor_deletes_and_the_deletion_can_be_found_and_restored(chief
     assert Claim.objects.get(pk=claim.pk).text == "Entered twice by mistake."
 
 
+def test_deleting_a_published_claim_with_citations_lists_it_and_its_citations_as_deleted(chief_client):
+    from tests.builders import make_public_claim
+
+    claim = make_public_claim(text="A published claim, deleted with its sources.")
+    citations = list(claim.citations.values_list("pk", flat=True))
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    response = chief_client.get(reverse("deleted_records"))
+    assert response.status_code == 200
+    deleted = response.content.decode()
+    assert "A published claim, deleted with its sources." in deleted
+    for pk in citations:
+        assert f"citation #{pk}, deleted with a record it belonged to" in deleted
+
+
 def test_a_reader_is_sent_to_the_login_and_never_reaches_the_admin(client):
     response = client.get(admin_url(Claim, "changelist"))
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
