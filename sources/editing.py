@@ -118,6 +118,24 @@ class WithdrawForm(forms.Form):
     )
 
 
+def keep_publication_state(record) -> None:
+    """For an editor who may not publish: the record keeps the publication state it has; a new
+    record, or a deleted one restored from its history, is a draft."""
+    stored = None
+    if record.pk is not None:
+        stored = (
+            type(record)
+            ._default_manager.filter(pk=record.pk)
+            .values("publication_status", "withdrawal_reason")
+            .first()
+        )
+    if stored is None:
+        record.publication_status, record.withdrawal_reason = PublicationStatus.DRAFT, ""
+    else:
+        for field, value in stored.items():
+            setattr(record, field, value)
+
+
 class PublishableAdmin(ArchiveAdmin):
     """Editors write drafts; only those with the publish permission publish and withdraw."""
 
@@ -133,19 +151,25 @@ class PublishableAdmin(ArchiveAdmin):
             fields += ["publication_status", "withdrawal_reason"]
         return fields
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if self.has_publish_permission(request):
+            return form
+
+        class KeepingPublicationState(form):
+            """Validated as it will be saved: a version restored from history that was published is
+            judged as the draft it becomes, not refused as an unchecked publication."""
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                keep_publication_state(self.instance)
+
+        return KeepingPublicationState
+
     def save_model(self, request, obj, form, change):
         # Holds for every way a form can save, reverting an old version from history included.
         if not self.has_publish_permission(request):
-            if change:
-                stored = (
-                    type(obj)
-                    ._default_manager.filter(pk=obj.pk)
-                    .values("publication_status", "withdrawal_reason")
-                )
-                for field, value in stored.get().items():
-                    setattr(obj, field, value)
-            else:
-                obj.publication_status = PublicationStatus.DRAFT
+            keep_publication_state(obj)
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Publish the selected records", permissions=["publish"])

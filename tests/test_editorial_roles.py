@@ -200,6 +200,19 @@ def test_deleting_a_published_claim_with_citations_lists_it_and_its_citations_as
         assert f"citation #{pk}, deleted with a record it belonged to" in deleted
 
 
+def test_an_editor_restores_a_deleted_published_claim_as_a_draft(chief_client, editor_client):
+    from tests.builders import make_public_claim
+
+    claim = make_public_claim(text="Deleted, then restored by an editor.")
+    version = Claim.history.filter(id=claim.pk).order_by("-history_date").first()
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    restore_url = reverse("admin:talks_claim_simple_history", args=[claim.pk, version.history_id])
+    data = form_as_shown(editor_client.get(restore_url))
+    assert editor_client.post(restore_url, data).status_code == 302
+    restored = Claim.objects.get(pk=claim.pk)
+    assert (restored.text, restored.publication_status) == ("Deleted, then restored by an editor.", "draft")
+
+
 def test_a_reader_is_sent_to_the_login_and_never_reaches_the_admin(client):
     response = client.get(admin_url(Claim, "changelist"))
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
