@@ -237,3 +237,11 @@ def test_a_long_article_text_imports_whole(package, tmp_path):
     write_rows(folder / "articles.csv", [rows[0], [new_article[name] for name in rows[0]]])
     run_import(folder)
     assert SourceArticle.objects.get(key="long-article").body == long_body.strip()
+
+
+def test_a_nul_character_is_refused_with_its_place_and_nothing_changes(package, existing_archive):
+    set_cell(package / "claims.csv", 3, "text", "A claim with a \x00 in it.")
+    assert refusal(package) == [
+        "claims.csv:3: text: contains a NUL character (\\x00), which the archive cannot store"
+    ]
+    assert archive_state() == existing_archive

@@ -112,6 +112,9 @@ def decode(name: str, raw: bytes, problems: list[Problem]) -> str | None:
 
 def convert(column: Column, text: str) -> tuple[object, str | None]:
     """The typed value of one cell, or the reason it is not acceptable."""
+    if "\x00" in text:
+        # PostgreSQL stores no NUL in text and would refuse it mid-import with a traceback.
+        return None, "contains a NUL character (\\x00), which the archive cannot store"
     value = text.strip()
     if value == "":
         return ("" if column.type not in (DATE, INTEGER) else None), (
