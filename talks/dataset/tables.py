@@ -117,6 +117,19 @@ def withdrawal_reason() -> Column:
     )
 
 
+def editors_notes() -> Column:
+    return Column("notes", "Editor's notes. Editorial only.", internal=True)
+
+
+def round_concerned() -> Column:
+    return Column(
+        "round",
+        "The round it concerns (rounds.slug), if any.",
+        reference=ref("rounds", Round),
+        path="round__slug",
+    )
+
+
 OUTLETS = Table(
     "outlets",
     Outlet,
@@ -160,7 +173,7 @@ ARTICLES = Table(
         publication_status(),
         withdrawal_reason(),
         Column("body", "The article's text, kept for checking quotes. Editorial only.", internal=True),
-        Column("notes", "Editor's notes. Editorial only.", internal=True),
+        editors_notes(),
     ),
     primary_key=("key",),
     public=published,
@@ -359,12 +372,7 @@ CLAIMS = Table(
     (
         Column("key", "Stable key of the claim.", required=True),
         Column("text", "The claim in one sentence, in the editor's words.", required=True),
-        Column(
-            "round",
-            "The round it concerns (rounds.slug), if any.",
-            reference=ref("rounds", Round),
-            path="round__slug",
-        ),
+        round_concerned(),
         Column(
             "party",
             "The party it is attributed to or about (parties.slug), if any.",
@@ -412,7 +420,7 @@ CLAIMS = Table(
         ),
         publication_status(),
         withdrawal_reason(),
-        Column("notes", "Editor's notes. Editorial only.", internal=True),
+        editors_notes(),
     ),
     primary_key=("key",),
     public=published,
@@ -492,15 +500,10 @@ DISAGREEMENTS = Table(
         Column("slug", "Stable key of the disagreement.", required=True),
         Column("question", "The question on which the articles differ.", required=True),
         Column("description", "How the articles differ."),
-        Column(
-            "round",
-            "The round it concerns (rounds.slug), if any.",
-            reference=ref("rounds", Round),
-            path="round__slug",
-        ),
+        round_concerned(),
         publication_status(),
         withdrawal_reason(),
-        Column("notes", "Editor's notes. Editorial only.", internal=True),
+        editors_notes(),
     ),
     primary_key=("slug",),
     public=published,
