@@ -316,7 +316,7 @@ class ClaimAdmin(PublishableAdmin):
             formset.new_objects or formset.changed_objects or formset.deleted_objects
         ):
             # The citations' own saves cleared the check; this names who changed them.
-            Claim.objects.filter(pk=form.instance.pk).update(content_changed_by=request.user)
+            changed_by(request.user, [form.instance.pk])
 
     @admin.action(description="Record that I checked the selected claims against every citation")
     def record_second_reading(self, request, queryset):
