@@ -6,7 +6,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from talks.management.commands.setup_roles import ARCHIVE_APPS
+from talks.roles import ARCHIVE_APPS
 
 RECENT = 200
 

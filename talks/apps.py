@@ -31,3 +31,14 @@ class TalksConfig(AppConfig):
         tallies.connect()
 
         post_migrate.connect(install_list_triggers, sender=self, dispatch_uid="parley_list_triggers")
+
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed
+
+        from talks.roles import access_follows_roles
+
+        m2m_changed.connect(
+            access_follows_roles,
+            sender=get_user_model().groups.through,
+            dispatch_uid="parley_access_follows_roles",
+        )

@@ -227,3 +227,92 @@ def test_repeated_failed_logins_lock_the_account_out_for_a_finite_cool_off(clien
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
     assert 0 < settings.AXES_COOLOFF_TIME.total_seconds() <= 3600
+
+
+PASSWORD = "a long unguessable password"
+
+
+def logs_in_to_the_admin(username) -> bool:
+    from django.test import Client
+
+    response = Client().post(
+        reverse("admin:login"), {"username": username, "password": PASSWORD, "next": reverse("admin:index")}
+    )
+    return response.status_code == 302 and response["Location"] == reverse("admin:index")
+
+
+def test_a_user_put_in_a_role_can_log_in_to_the_admin_and_loses_access_with_the_role(
+    roles, django_user_model
+):
+    user = django_user_model.objects.create_user("newcomer", password=PASSWORD)
+    assert not logs_in_to_the_admin("newcomer")
+    user.groups.add(Group.objects.get(name="Editors"))
+    assert logs_in_to_the_admin("newcomer")
+    user.groups.set([Group.objects.get(name="Chief editors")])
+    assert logs_in_to_the_admin("newcomer")
+    user.groups.clear()
+    assert not logs_in_to_the_admin("newcomer")
+
+
+def test_a_role_granted_or_taken_from_the_groups_side_grants_or_takes_admin_access(roles, django_user_model):
+    editors = Group.objects.get(name="Editors")
+    django_user_model.objects.create_user("newcomer", password=PASSWORD)
+    editors.user_set.add(django_user_model.objects.get(username="newcomer"))
+    assert logs_in_to_the_admin("newcomer")
+    editors.user_set.clear()
+    assert not logs_in_to_the_admin("newcomer")
+
+
+def test_a_group_that_is_not_a_role_grants_no_admin_access(roles, django_user_model):
+    readers = Group.objects.create(name="Newsletter readers")
+    user = django_user_model.objects.create_user("newcomer", password=PASSWORD)
+    user.groups.add(readers)
+    assert not logs_in_to_the_admin("newcomer")
+
+
+def test_a_superuser_keeps_admin_access_without_a_role(roles, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    admin_user.groups.add(Group.objects.get(name="Editors"))
+    admin_user.groups.clear()
+    assert logs_in_to_the_admin("root")
+
+
+def test_putting_a_user_in_a_role_in_the_users_admin_is_enough_to_log_in(roles, django_user_model):
+    from django.test import Client
+
+    superuser = django_user_model.objects.create_superuser("root", password=PASSWORD)
+    user = django_user_model.objects.create_user("newcomer", password=PASSWORD)
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:auth_user_change", args=[user.pk])
+    data = form_as_shown(client.get(url), groups=[str(Group.objects.get(name="Editors").pk)])
+    data.pop("is_staff", None)  # the box the README never mentioned stays unticked
+    joined = data.pop("date_joined")  # shown as two inputs, a date and a time
+    data.update(date_joined_0=joined.date().isoformat(), date_joined_1=joined.time().isoformat())
+    assert client.post(url, data).status_code == 302
+    assert logs_in_to_the_admin("newcomer")
+
+
+def test_create_editor_makes_an_editor_who_can_log_in_in_one_step(db, monkeypatch, django_user_model):
+    monkeypatch.setenv("PARLEY_EDITOR_PASSWORD", PASSWORD)
+    call_command("create_editor", "edwina", "--noinput", stdout=io.StringIO())
+    call_command("create_editor", "chiara", "--chief", "--noinput", stdout=io.StringIO())
+    assert logs_in_to_the_admin("edwina") and logs_in_to_the_admin("chiara")
+    edwina, chiara = (django_user_model.objects.get(username=name) for name in ("edwina", "chiara"))
+    assert not edwina.has_perm("talks.publish_claim") and chiara.has_perm("talks.publish_claim")
+    assert not edwina.is_superuser and not chiara.is_superuser
+
+
+def test_create_editor_refuses_a_taken_name_or_a_weak_password_and_creates_nothing(
+    db, monkeypatch, django_user_model
+):
+    from django.core.management.base import CommandError
+
+    django_user_model.objects.create_user("edwina", password=PASSWORD)
+    monkeypatch.setenv("PARLEY_EDITOR_PASSWORD", PASSWORD)
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_editor", "edwina", "--noinput", stdout=io.StringIO())
+    monkeypatch.setenv("PARLEY_EDITOR_PASSWORD", "123")
+    with pytest.raises(CommandError, match="password was refused"):
+        call_command("create_editor", "otto", "--noinput", stdout=io.StringIO())
+    assert not django_user_model.objects.filter(username="otto").exists()
