@@ -1,11 +1,15 @@
-"""Public pages for single records, the home page and the method page. Published records only."""
+"""Public pages for single records, the home page and the method page. Published records only,
+and drafts previewed by editors."""
+
+import functools
 
 from django.db import DatabaseError, connection
 from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
 
@@ -54,11 +58,44 @@ DELEGATION_ORDER = [
 
 
 def public_record_or_notice(request, queryset, **lookup):
-    """The published record, or, for a withdrawn one, the notice page with status 410 Gone."""
-    record = get_object_or_404(queryset.published_or_withdrawn(), **lookup)
+    """The published record, or, for a withdrawn one, the notice page with status 410 Gone.
+
+    A draft is 404 to readers; an editor who may view it sees it here as readers will once it is
+    published, marked as a preview (see `previewable`)."""
+    try:
+        record = queryset.published_or_withdrawn().get(**lookup)
+    except queryset.model.DoesNotExist:
+        return draft_for_preview(request, queryset, lookup), None
     if record.publication_status == PublicationStatus.WITHDRAWN:
         return None, render(request, "withdrawn.html", {"record": record}, status=410)
     return record, None
+
+
+def draft_for_preview(request, queryset, lookup):
+    """The draft an editor previews at its public address; 404 for anyone else."""
+    opts = queryset.model._meta
+    user = request.user
+    if not (user.is_active and user.is_staff and user.has_perm(f"{opts.app_label}.view_{opts.model_name}")):
+        raise Http404
+    record = get_object_or_404(queryset.filter(publication_status=PublicationStatus.DRAFT), **lookup)
+    request.preview_of = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[record.pk])
+    return record
+
+
+def previewable(view):
+    """A record page that may show an editor a draft: that answer is kept out of every cache and
+    search index, and the page says it is not public."""
+
+    @functools.wraps(view)
+    def page(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if getattr(request, "preview_of", None):
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+            response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return page
 
 
 def by_name_unknown_last(record):
@@ -123,6 +160,7 @@ def cited_articles(claims) -> list:
     return list(seen.values())
 
 
+@previewable
 def round_detail(request, slug):
     round_, notice = public_record_or_notice(request, Round.objects.select_related("track"), slug=slug)
     if notice:
@@ -180,6 +218,7 @@ def claims_on(issue, count: int, wanted: int) -> tuple:
     return claims.filter(Exists(links.filter(claim=OuterRef("pk")))), False
 
 
+@previewable
 def issue_detail(request, slug):
     issue, notice = public_record_or_notice(request, Issue.objects.select_related("parent"), slug=slug)
     if notice:
@@ -225,6 +264,7 @@ def issue_detail(request, slug):
     return render(request, "talks/issue_detail.html", context)
 
 
+@previewable
 def participant_detail(request, slug):
     participant, notice = public_record_or_notice(
         request, Participant.objects.select_related("party"), slug=slug
@@ -245,6 +285,7 @@ def participant_detail(request, slug):
     )
 
 
+@previewable
 def source_detail(request, pk):
     article, notice = public_record_or_notice(request, SourceArticle.objects.select_related("outlet"), pk=pk)
     if notice:
@@ -263,6 +304,7 @@ def source_detail(request, pk):
     return render(request, "talks/source_detail.html", context)
 
 
+@previewable
 def claim_detail(request, pk):
     claim, notice = public_record_or_notice(request, Claim.objects.for_display(record_dates=True), pk=pk)
     if notice:
@@ -270,6 +312,7 @@ def claim_detail(request, pk):
     return render(request, "talks/claim_detail.html", {"claim": claim})
 
 
+@previewable
 def disagreement_detail(request, slug):
     disagreement, notice = public_record_or_notice(
         request, Disagreement.objects.select_related("round"), slug=slug
