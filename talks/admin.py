@@ -1,15 +1,20 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from sources.admin import SourceArticleAdmin
 from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import SourceArticle
+from talks import publishing
 from talks.models import (
     CHECKED_FIELDS,
     Citation,
@@ -32,6 +37,10 @@ def change_link(obj, label=None):
     """A link to the record's own admin page, for read-only lists of related records."""
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+def kind_of(record) -> str:
+    return str(record._meta.verbose_name).capitalize()
 
 
 @admin.register(Party)
@@ -66,6 +75,7 @@ class DelegationInline(admin.TabularInline):
 
 @admin.register(Round)
 class RoundAdmin(PublishableAdmin):
+    change_form_template = "admin/talks/round/change_form.html"
     list_display = [
         "title",
         "track",
@@ -99,6 +109,65 @@ class RoundAdmin(PublishableAdmin):
             },
         ),
     ]
+
+    def get_urls(self):
+        publish = path(
+            "<path:object_id>/publish-with-drafts/",
+            self.admin_site.admin_view(self.publish_with_drafts_view),
+            name="talks_round_publish_with_drafts",
+        )
+        return [publish, *super().get_urls()]
+
+    def may_publish_with_drafts(self, request) -> bool:
+        return all(
+            request.user.has_perm(f"{model._meta.app_label}.publish_{model._meta.model_name}")
+            for model in publishing.PUBLISHED_WITH_A_ROUND
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "may_publish_with_drafts": self.may_publish_with_drafts(request),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def publish_with_drafts_view(self, request, object_id):
+        """A confirmation page listing what publishing the round would publish and what it cannot
+        yet, and why; confirming publishes exactly that list in one transaction."""
+        if not self.may_publish_with_drafts(request):
+            raise PermissionDenied
+        round_ = self.get_object(request, unquote(object_id))
+        if round_ is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        change_url = reverse("admin:talks_round_change", args=[round_.pk])
+        if request.method == "POST":
+            try:
+                count = publishing.publish(round_, request.POST.get("plan", ""))
+            except publishing.PlanChanged:
+                self.message_user(
+                    request,
+                    "The drafts beneath this round changed after this page was shown, so nothing was "
+                    "published. Here is what publishing would do now.",
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(request, f"Published {count} record{'s' if count != 1 else ''}.")
+                return HttpResponseRedirect(change_url)
+        plan = publishing.plan_for(round_)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Publish “{round_}” with its drafts",
+            "opts": self.opts,
+            "original": round_,
+            "plan": plan,
+            "to_publish": [(kind_of(record), change_link(record)) for record in plan.to_publish],
+            "held_back": [
+                (kind_of(record), change_link(record), "; ".join(reasons))
+                for record, reasons in plan.held_back
+            ],
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/publish_round_confirmation.html", context)
 
 
 class MembershipInline(admin.TabularInline):
