@@ -9,8 +9,9 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, router, transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import localize
@@ -101,13 +102,92 @@ class ArchiveAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data.get("change_note", "")
+        deleted = change and not type(obj)._default_manager.filter(pk=obj.pk).exists()
         super().save_model(request, obj, form, change)
+        if deleted:
+            restored, left = restore_deleted_with(obj)
+            if restored:
+                self.message_user(request, "Restored with it: " + ", ".join(restored) + ".")
+            for reason in left:
+                self.message_user(request, f"Not restored: {reason}.", messages.WARNING)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            exists = self.model._default_manager.filter(pk=unquote(object_id)).exists()
+            if not (self.has_change_permission(request) and (exists or self.has_add_permission(request))):
+                raise PermissionDenied(
+                    "You are not allowed to restore this record: your role may view its history but "
+                    "not change it. Ask a chief editor."
+                )
         # In one transaction, as Django's own change form: the version check locks the row until the
         # revert is saved (see current_version).
         with transaction.atomic(using=router.db_for_write(self.model)):
             return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# Records deleted with another (a claim's citations, a round's delegations) are deleted in the same
+# call; their history entries fall within this time of the record's own.
+DELETED_TOGETHER = datetime.timedelta(seconds=5)
+
+
+def restore_deleted_with(record) -> tuple[list[str], list[str]]:
+    """Bring back what was deleted with `record`, now restored from its history: the records whose
+    deletion cascaded from its own, from their last versions. Returns what was restored, by kind,
+    and why any could not be."""
+    deletion = (
+        type(record)
+        .history.filter(**{record._meta.pk.attname: record.pk}, history_type="-")
+        .order_by("-history_date")
+        .first()
+    )
+    if deletion is None:
+        return [], []
+    counts, left = {}, []
+    restore_children(record, deletion.history_date, counts, left)
+    restored = [f"{count} {name if count == 1 else plural}" for (name, plural), count in counts.items()]
+    return restored, left
+
+
+def restore_children(record, deleted_at, counts: dict, left: list) -> None:
+    for relation in record._meta.related_objects:
+        model = relation.related_model
+        if relation.many_to_many or relation.on_delete is not models.CASCADE:
+            continue
+        if not hasattr(model._meta, "simple_history_manager_attribute"):
+            continue  # a claim's issue links come back with the claim's own version
+        entries = model.history.filter(
+            **{relation.field.attname: record.pk},
+            history_type="-",
+            history_date__range=(deleted_at - DELETED_TOGETHER, deleted_at + DELETED_TOGETHER),
+        ).order_by("history_date")
+        back = set(
+            model._default_manager.filter(pk__in=[entry.id for entry in entries]).values_list("pk", flat=True)
+        )
+        for entry in entries:
+            if entry.id in back:
+                continue
+            child = entry.instance
+            missing = missing_references(child, ignore=relation.field.name)
+            if missing:
+                left.append(f"{model._meta.verbose_name} #{child.pk}, whose {missing} was deleted since")
+                continue
+            child._change_reason = "Restored with the record it belongs to."
+            child.save()
+            back.add(child.pk)
+            key = (str(model._meta.verbose_name), str(model._meta.verbose_name_plural))
+            counts[key] = counts.get(key, 0) + 1
+            restore_children(child, entry.history_date, counts, left)
+
+
+def missing_references(record, ignore: str) -> str:
+    """The first field of `record` that points to a record no longer there ("" if none)."""
+    for field in record._meta.concrete_fields:
+        if not field.is_relation or field.name == ignore:
+            continue
+        value = getattr(record, field.attname)
+        if value is not None and not field.related_model._default_manager.filter(pk=value).exists():
+            return str(field.verbose_name)
+    return ""
 
 
 class WithdrawForm(forms.Form):

@@ -255,8 +255,14 @@ class ClaimForm(ArchiveForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["issues"].initial = list(self.instance.issues.all())
+        version = getattr(self.instance, "_history", None)  # set when restoring from history
+        if version is not None:
+            # The issues of the version being restored, those still in the archive: a deleted
+            # claim's own links went with it.
+            linked = version.issues.values_list("issue_id", flat=True)
+            self.initial["issues"] = list(Issue.objects.filter(pk__in=linked))
+        elif self.instance.pk:
+            self.initial["issues"] = list(self.instance.issues.all())
 
 
 class CitationFormSet(forms.BaseInlineFormSet):

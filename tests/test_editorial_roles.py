@@ -316,3 +316,73 @@ def test_create_editor_refuses_a_taken_name_or_a_weak_password_and_creates_nothi
     with pytest.raises(CommandError, match="password was refused"):
         call_command("create_editor", "otto", "--noinput", stdout=io.StringIO())
     assert not django_user_model.objects.filter(username="otto").exists()
+
+
+def test_restoring_a_deleted_claim_brings_back_its_citations_and_issue_links(chief_client, editor_client):
+    from talks.models import Citation
+    from tests.builders import make_public_claim
+
+    claim = make_public_claim(text="Deleted with its sources, then restored.")
+    issues = set(claim.issues.values_list("pk", flat=True))
+    citations = {row["pk"]: row for row in claim.citations.values("pk", "article_id", "quote", "stance")}
+    version = Claim.history.filter(id=claim.pk).order_by("-history_date").first()
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    assert not Citation.objects.filter(pk__in=citations).exists()
+
+    restore_url = reverse("admin:talks_claim_simple_history", args=[claim.pk, version.history_id])
+    response = editor_client.post(restore_url, form_as_shown(editor_client.get(restore_url)), follow=True)
+    assert response.status_code == 200
+    assert "Restored with it: 2 citations." in response.content.decode()
+    restored = Claim.objects.get(pk=claim.pk)
+    assert set(restored.issues.values_list("pk", flat=True)) == issues
+    assert {
+        row["pk"]: row for row in restored.citations.values("pk", "article_id", "quote", "stance")
+    } == citations
+
+
+def test_a_citation_deleted_before_its_claim_or_whose_article_is_gone_is_not_restored(chief_client):
+    import datetime as dt
+
+    from talks.models import Citation
+    from tests.builders import make_public_claim
+
+    claim = make_public_claim(text="Restored without what was removed on purpose.")
+    removed_on_purpose, cites_a_lost_article = claim.citations.order_by("pk")
+    make_citation(claim=claim, article=make_article(publication_status=PUBLISHED), quote="the third")
+    removed_pk = removed_on_purpose.pk
+    removed_on_purpose.delete()
+    Citation.history.filter(id=removed_pk, history_type="-").update(
+        history_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
+    version = Claim.history.filter(id=claim.pk).order_by("-history_date").first()
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    SourceArticle.objects.filter(pk=cites_a_lost_article.article_id).delete()
+
+    restore_url = reverse("admin:talks_claim_simple_history", args=[claim.pk, version.history_id])
+    # Restored as a draft: its check does not come back, and a second editor reads it again.
+    data = form_as_shown(chief_client.get(restore_url), publication_status="draft")
+    response = chief_client.post(restore_url, data, follow=True)
+    html = response.content.decode()
+    assert "Restored with it: 1 citation." in html and "whose article was deleted since" in html
+    assert list(Claim.objects.get(pk=claim.pk).citations.values_list("quote", flat=True)) == ["the third"]
+
+
+def test_someone_who_may_only_view_history_is_told_plainly_they_may_not_restore(
+    chief_client, django_user_model
+):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    claim = make_claim(text="Deleted, and a viewer tries to restore it.")
+    version = Claim.history.filter(id=claim.pk).get()
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    viewer = django_user_model.objects.create_user("viewer", password=PASSWORD, is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_claim"))
+    client = Client()
+    client.force_login(viewer)
+    restore_url = reverse("admin:talks_claim_simple_history", args=[claim.pk, version.history_id])
+    data = form_as_shown(chief_client.get(restore_url))
+    response = client.post(restore_url, data)
+    assert response.status_code == 403
+    assert "You are not allowed to restore this record" in response.content.decode()
+    assert not Claim.objects.filter(pk=claim.pk).exists()
