@@ -386,3 +386,22 @@ def test_someone_who_may_only_view_history_is_told_plainly_they_may_not_restore(
     assert response.status_code == 403
     assert "You are not allowed to restore this record" in response.content.decode()
     assert not Claim.objects.filter(pk=claim.pk).exists()
+
+
+def test_restoring_a_deleted_round_brings_back_its_delegations_and_their_seats(chief_client):
+    from talks.models import Delegation, Membership
+    from tests.builders import make_delegation, make_membership
+
+    round_ = make_round(title="A round entered twice")
+    delegation = make_delegation(round=round_)
+    seat = make_membership(delegation=delegation, title="Head of delegation")
+    version = Round.history.filter(id=round_.pk).get()
+    assert chief_client.post(admin_url(Round, "delete", round_.pk), {"post": "yes"}).status_code == 302
+    assert not Membership.objects.filter(pk=seat.pk).exists()
+
+    restore_url = reverse("admin:talks_round_simple_history", args=[round_.pk, version.history_id])
+    data = form_as_shown(chief_client.get(restore_url))
+    response = chief_client.post(restore_url, data, follow=True)
+    assert "Restored with it: 1 delegation, 1 membership." in response.content.decode()
+    assert Delegation.objects.get(pk=delegation.pk).round_id == round_.pk
+    assert Membership.objects.get(pk=seat.pk).title == "Head of delegation"
