@@ -147,6 +147,8 @@ DOWNLOADS_DIR = Path(env_str("DOWNLOADS_DIR") or BASE_DIR / "var" / "downloads")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
+    # Nested inlines in the admin: a round's delegations with their seats, on the round's page.
+    "nested_admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from nested_admin import NestedModelAdminMixin, NestedStackedInline, NestedTabularInline
 
 from sources.admin import SourceArticleAdmin
 from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
@@ -65,16 +66,28 @@ class TrackAdmin(ArchiveAdmin):
         return track.round_count
 
 
-class DelegationInline(admin.TabularInline):
-    model = Delegation
-    fields = ["party", "role", "notes"]
-    autocomplete_fields = ["party"]
+class SeatInline(NestedTabularInline):
+    """The delegation's members, entered where the round is edited."""
+
+    model = Membership
+    fields = ["participant", "role", "title"]
+    autocomplete_fields = ["participant"]
     extra = 0
-    show_change_link = True  # members are entered on the delegation's own page
+    verbose_name = "seat"
+    verbose_name_plural = "seats"
+
+
+class DelegationInline(NestedStackedInline):
+    model = Delegation
+    fields = [("party", "role"), "notes"]
+    autocomplete_fields = ["party"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
+    extra = 0
+    inlines = [SeatInline]
 
 
 @admin.register(Round)
-class RoundAdmin(PublishableAdmin):
+class RoundAdmin(NestedModelAdminMixin, PublishableAdmin):
     change_form_template = "admin/talks/round/change_form.html"
     list_display = [
         "title",

@@ -85,11 +85,15 @@ def form_as_shown(response, **changes) -> dict:
     """The POST data of an admin change page as the browser would send it untouched, plus changes."""
     data = {}
     forms = [response.context["adminform"].form]
-    for inline in response.context.get("inline_admin_formsets") or []:
-        formset = inline.formset
+    inlines = list(response.context.get("inline_admin_formsets") or [])
+    while inlines:
+        formset = inlines.pop(0).formset
         management = formset.management_form
         data.update({management.add_prefix(name): management[name].value() for name in management.fields})
         forms += formset.forms
+        # Nested inlines (a round's delegations' seats) hang from each form of their parent formset.
+        for form in formset.forms:
+            inlines += getattr(form, "inlines", [])
     for form in forms:
         for name in form.fields:
             value = form[name].value()

@@ -3,8 +3,8 @@ from django.urls import reverse
 
 from sources.models import SourceArticle
 from talks.models import Citation, Claim, Delegation, Membership, Round
-from tests.admin_forms import article_form, claim_form, inline_forms, round_form
-from tests.builders import make_article, make_citation, make_participant, make_party, make_track
+from tests.admin_forms import article_form, claim_form, form_as_shown, inline_forms, round_form
+from tests.builders import make_article, make_citation, make_participant, make_party, make_round, make_track
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,7 @@ def test_an_editor_records_a_round_its_delegations_and_members_an_article_and_a_
     russia, united_states = make_party(name="Russia"), make_party(name="United States")
     medinsky = make_participant(name="Vladimir Medinsky", aliases="Medinski")
 
+    # The round, its delegations and their seats, entered in the round's own form.
     response = admin_client.post(
         reverse("admin:talks_round_add"),
         round_form(
@@ -129,6 +130,11 @@ def test_an_editor_records_a_round_its_delegations_and_members_an_article_and_a_
                     {"party": united_states.pk, "role": "mediator", "notes": ""},
                 ],
             ),
+            **inline_forms(
+                "delegations-0-memberships",
+                [{"participant": medinsky.pk, "role": "head", "title": "Presidential aide"}],
+            ),
+            **inline_forms("delegations-1-memberships", []),
         ),
     )
     assert response.status_code == 302
@@ -137,22 +143,7 @@ def test_an_editor_records_a_round_its_delegations_and_members_an_article_and_a_
         "Russia": "negotiating",
         "United States": "mediator",
     }
-
     russian_delegation = Delegation.objects.get(round=geneva, party=russia)
-    response = admin_client.post(
-        reverse("admin:talks_delegation_change", args=[russian_delegation.pk]),
-        {
-            "round": geneva.pk,
-            "party": russia.pk,
-            "role": "negotiating",
-            "notes": "",
-            **inline_forms(
-                "memberships",
-                [{"participant": medinsky.pk, "role": "head", "title": "Presidential aide"}],
-            ),
-        },
-    )
-    assert response.status_code == 302
     seat = Membership.objects.get()
     assert (seat.participant, seat.delegation, seat.role) == (medinsky, russian_delegation, "head")
 
@@ -179,3 +170,17 @@ def test_an_editor_records_a_round_its_delegations_and_members_an_article_and_a_
     assert (claim.round, claim.party, claim.speaker) == (geneva, russia, medinsky)
     assert list(claim.articles.all()) == [article]
     assert claim.publication_status == "draft"
+
+
+def test_a_rounds_seats_are_shown_and_changed_in_the_rounds_own_form(admin_client):
+    round_ = make_round(title="Seats in the round form")
+    delegation = Delegation.objects.create(round=round_, party=make_party(name="Ukraine"))
+    umerov = make_participant(name="Rustem Umerov")
+    seat = Membership.objects.create(delegation=delegation, participant=umerov, role="member")
+    url = reverse("admin:talks_round_change", args=[round_.pk])
+    page = admin_client.get(url)
+    assert "Rustem Umerov" in page.content.decode()
+    data = form_as_shown(page, **{"delegations-0-memberships-0-role": "head"})
+    assert admin_client.post(url, data).status_code == 302
+    seat.refresh_from_db()
+    assert seat.role == "head"
