@@ -9,7 +9,7 @@ WEB_BIND ?= 127.0.0.1:8000
 WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
 
-.PHONY: run test editor check check-deploy serve bench lint format clean
+.PHONY: run test editor check check-deploy serve bench soak lint format clean
 
 # Installing is stamped, so a second `make run` skips it and starts in seconds.
 $(VENV)/bin/python:
@@ -68,14 +68,18 @@ check-deploy: $(VENV)/.runtime-installed
 	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
-# Speed on the archive generate_demo_data built, served as make serve serves it (plain HTTP, locally).
-bench: export DJANGO_DEBUG = 0
-bench: export DJANGO_ALLOWED_HOSTS = 127.0.0.1,localhost
-bench: export DJANGO_SECURE_SSL_REDIRECT = 0
-bench: export DJANGO_SECURE_COOKIES = 0
-bench: $(VENV)/.dev-installed
+# On the archive generate_demo_data built, served as make serve serves it (plain HTTP, locally):
+# bench times each page for one client; soak runs readers and editors at once for a minute and
+# fails on any 5xx or lost write.
+bench_COMMAND = run_benchmark $(BENCH_ARGS)
+soak_COMMAND = run_soak $(SOAK_ARGS)
+bench soak: export DJANGO_DEBUG = 0
+bench soak: export DJANGO_ALLOWED_HOSTS = 127.0.0.1,localhost
+bench soak: export DJANGO_SECURE_SSL_REDIRECT = 0
+bench soak: export DJANGO_SECURE_COOKIES = 0
+bench soak: $(VENV)/.dev-installed
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}" \
-	sh -c '$(PY) manage.py collectstatic --noinput --verbosity 0 && $(PY) manage.py run_benchmark $(BENCH_ARGS)'
+	sh -c '$(PY) manage.py collectstatic --noinput --verbosity 0 && $(PY) manage.py $($@_COMMAND)'
 
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

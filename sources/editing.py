@@ -22,6 +22,8 @@ from sources.records import PublicationStatus
 EDITING_FIELDS = ["change_note", "loaded_version"]
 # Kept by the archive itself: shown to editors, never edited.
 RECORD_FIELDS = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
+# How a refused save over a newer one begins; `run_soak` tells refusals apart by it.
+CONFLICT = "Someone else saved this record after you opened it"
 
 
 def current_version(model, pk, lock: bool = False) -> str:
@@ -81,7 +83,7 @@ class ArchiveForm(forms.ModelForm):
             if current and current != loaded:
                 changes = changes_since(type(self.instance).objects.get(pk=self.instance.pk), loaded)
                 raise ValidationError(
-                    "Someone else saved this record after you opened it, so your changes were not saved: "
+                    f"{CONFLICT}, so your changes were not saved: "
                     + "; ".join(changes)
                     + ". Open the record again to see their version, then make your changes again."
                 )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from talks.management.commands.run_benchmark import Command
+from talks.management.served import sample_pages
 from tests.builders import make_public_claim
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_every_page_the_benchmark_times_answers_200_on_a_small_archive(client):
     for _ in range(3):
         make_public_claim()
-    pages = Command().sample_pages()
+    pages = sample_pages()
     assert {"round", "claim list, text filter", "feed", "sitemap page", "downloads page"} <= pages.keys()
     for name, urls in pages.items():
         for url in urls:
