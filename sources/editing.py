@@ -73,7 +73,17 @@ class ArchiveForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["loaded_version"].initial = current_version(type(self.instance), self.instance.pk)
+            self.fields["loaded_version"].initial = self.version_shown()
+
+    def version_shown(self) -> str:
+        """The version of the record this form shows: the one the page loaded, not whatever is
+        stored by the time the form is built. Reading it again let a save committed in between pass
+        as the version shown, and the form's older text then overwrote it."""
+        if getattr(self.instance, "_history", None) is None and self.instance.updated_at:
+            return self.instance.updated_at.isoformat()
+        # A version restored from history is judged against what is stored now: restoring it
+        # replaces that.
+        return current_version(type(self.instance), self.instance.pk)
 
     def clean(self):
         cleaned = super().clean()

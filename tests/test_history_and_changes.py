@@ -160,3 +160,18 @@ def test_deleting_a_published_record_is_in_the_log(chief_client):
     chief_client.post(reverse("admin:talks_claim_delete", args=[claim.pk]), {"post": "yes"})
     change = PublicChange.objects.filter(record_type="claim").order_by("-at", "-id").first()
     assert (change.kind, change.record_label) == ("deleted", "Published, then deleted.")
+
+
+def test_a_save_committed_while_the_form_was_being_built_is_not_taken_for_the_version_shown():
+    from talks.admin import ClaimForm
+    from talks.models import Claim
+
+    claim = make_claim(text="Original.")
+    loaded_by_the_page = Claim.objects.get(pk=claim.pk)
+    meanwhile = Claim.objects.get(pk=claim.pk)
+    meanwhile.text = "Their version, saved between the page loading the claim and building its form."
+    meanwhile.save()
+    form = ClaimForm(instance=loaded_by_the_page)
+    assert form["text"].value() == "Original."
+    assert form["loaded_version"].value() == loaded_by_the_page.updated_at.isoformat()
+    assert form["loaded_version"].value() != Claim.objects.get(pk=claim.pk).updated_at.isoformat()
