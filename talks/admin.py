@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from sources.admin import SourceArticleAdmin
 from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import SourceArticle
+from talks.changes import one_entry_per_record
 from talks.models import (
     CHECKED_FIELDS,
     Citation,
@@ -34,8 +35,32 @@ def change_link(obj, label=None):
     return format_html('<a href="{}">{}</a>', url, label or str(obj))
 
 
+class OneEntryPerSave:
+    """An editor's save (a claim with its citations and issues, a round with its delegations, a
+    deletion with what it takes along, a bulk action) is one entry per record in the corrections log."""
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().delete_view, request, *args, **kwargs)
+
+    def history_form_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().history_form_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().changelist_view, request, *args, **kwargs)
+
+    @staticmethod
+    def as_one_entry(view, request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)  # showing a page changes nothing
+        with one_entry_per_record():
+            return view(request, *args, **kwargs)
+
+
 @admin.register(Party)
-class PartyAdmin(ArchiveAdmin):
+class PartyAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -43,7 +68,7 @@ class PartyAdmin(ArchiveAdmin):
 
 
 @admin.register(Track)
-class TrackAdmin(ArchiveAdmin):
+class TrackAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["name", "round_count"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -65,7 +90,7 @@ class DelegationInline(admin.TabularInline):
 
 
 @admin.register(Round)
-class RoundAdmin(PublishableAdmin):
+class RoundAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = [
         "title",
         "track",
@@ -109,7 +134,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(ArchiveAdmin):
+class DelegationAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["__str__", "round", "party", "role", "member_count"]
     list_filter = ["role", "party"]
     list_select_related = ["round", "party"]
@@ -126,7 +151,7 @@ class DelegationAdmin(ArchiveAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(PublishableAdmin):
+class ParticipantAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = ["name", "party", "description", "publication_status"]
     list_filter = ["publication_status", "party"]
     list_select_related = ["party"]
@@ -137,7 +162,7 @@ class ParticipantAdmin(PublishableAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ArchiveAdmin):
+class MembershipAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["participant", "role", "title", "delegation"]
     list_filter = ["role", "delegation__party"]
     list_select_related = ["participant", "delegation__round", "delegation__party"]
@@ -152,7 +177,7 @@ class MembershipAdmin(ArchiveAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(PublishableAdmin):
+class IssueAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = ["name", "parent", "claim_count", "publication_status"]
     list_filter = ["publication_status", "parent"]
     list_select_related = ["parent"]
@@ -266,7 +291,7 @@ class SecondReadingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(PublishableAdmin):
+class ClaimAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = [
         "__str__",
         "round",
@@ -382,7 +407,7 @@ class DisagreementVersionInline(admin.TabularInline):
 
 
 @admin.register(Disagreement)
-class DisagreementAdmin(PublishableAdmin):
+class DisagreementAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = ["question", "round", "version_count", "publication_status"]
     list_filter = ["publication_status", "round"]
     list_select_related = ["round"]
@@ -406,7 +431,7 @@ def changed_by(user, claim_ids) -> None:
 
 
 @admin.register(Citation)
-class CitationAdmin(ArchiveAdmin):
+class CitationAdmin(OneEntryPerSave, ArchiveAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change or form.changed_data:
@@ -454,7 +479,7 @@ admin.site.unregister(SourceArticle)
 
 
 @admin.register(SourceArticle)
-class CitedSourceArticleAdmin(SourceArticleAdmin):
+class CitedSourceArticleAdmin(OneEntryPerSave, SourceArticleAdmin):
     inlines = [CitingClaimInline]
     list_display = [*SourceArticleAdmin.list_display, "citation_count"]
 

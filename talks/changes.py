@@ -6,8 +6,16 @@ A link between records (a citation, a seat, a claim's issue, a claim's speaker) 
 every record it joins is public (`sources.records.is_public`, the rule of the `published()`
 querysets), so adding or removing a link to a draft is no public change. Editors' internal notes,
 article texts and bookkeeping fields are never named.
+
+Within `one_entry_per_record()` (an import, a save in the admin) the entries are collected and each
+record gets one, written when the block ends.
 """
 
+import contextvars
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.db import transaction
 from django.utils import timezone
 
 from sources.records import PublicationStatus, Publishable, is_public
@@ -84,19 +92,109 @@ def public_changes(history_record) -> list:
     return [change for change in changes if seen_by_readers(model, change)]
 
 
-def log(record, kind, changed_fields=(), note="", at=None):
+def described(model, change) -> str:
+    """A field's change as a reader sees it: "stance changed: supports → disputes"."""
+    model_field = model._meta.get_field(change.field)
+    name = str(model_field.verbose_name)
+    if model_field.choices:
+        labels = dict(model_field.flatchoices)
+        old, new = (str(labels.get(value, value) or "none").lower() for value in (change.old, change.new))
+        return f"{name} changed: {old} → {new}"
+    return f"{name} changed"
+
+
+@dataclass
+class Entry:
+    """What one record's entry in the log will say, gathered from each of its changes."""
+
+    record: object
+    kind: str
+    at: object
+    changes: dict = field(default_factory=dict)  # what changed → details, in order
+    notes: list = field(default_factory=list)
+
+    def add(self, record, kind, changes, note, at):
+        self.record, self.at = record, max(self.at, at)
+        if kind != PublicChange.Kind.UPDATED:
+            self.kind = kind  # publishing, withdrawing or deleting is the news; the last one stands
+        for name, detail in changes:
+            details = self.changes.setdefault(name, [])
+            if detail and detail not in details:
+                details.append(detail)
+        if note and note not in self.notes:
+            self.notes.append(note)
+
+    def changed_fields(self) -> str:
+        if self.kind != PublicChange.Kind.UPDATED:
+            return ""  # a first publication, say, changes nothing readers saw before
+        return ", ".join(
+            f"{name} ({'; '.join(details)})" if details else name for name, details in self.changes.items()
+        )
+
+
+class Log:
+    """The entries of the changes being made, one per record, until they are written."""
+
+    def __init__(self):
+        self.entries: dict[tuple, Entry] = {}
+
+    def add(self, record, kind, changes, note, at):
+        key = (record._meta.label, record.pk)
+        entry = self.entries.setdefault(key, Entry(record, kind, at))
+        entry.add(record, kind, changes, note, at)
+
+    def write(self):
+        entries = list(self.entries.values())
+        self.entries.clear()
+        PublicChange.objects.bulk_create(
+            PublicChange(
+                at=entry.at,
+                kind=entry.kind,
+                record_type=str(entry.record._meta.verbose_name),
+                record_label=str(entry.record)[:300],
+                record_path=entry.record.get_absolute_url(),
+                changed_fields=entry.changed_fields()[:500],
+                note=" ".join(entry.notes),
+            )
+            for entry in entries
+        )
+        for entry in entries:
+            if entry.kind not in (PublicChange.Kind.WITHDRAWN, PublicChange.Kind.DELETED):
+                type(entry.record).objects.filter(pk=entry.record.pk).update(public_updated_at=entry.at)
+
+
+_collecting: contextvars.ContextVar[Log | None] = contextvars.ContextVar("public_changes", default=None)
+
+
+@contextmanager
+def one_entry_per_record():
+    """One transaction whose public changes are one entry per record: a claim published with its
+    citations and issues is one "Published", a citation's stance and note corrected together one
+    "Updated". The entries are written at the end, in the same transaction; nothing is written if
+    the block fails. Nested, the outermost block writes."""
+    if _collecting.get() is not None:
+        yield
+        return
+    log = Log()
+    token = _collecting.set(log)
+    try:
+        with transaction.atomic():
+            yield
+            log.write()
+    finally:
+        _collecting.reset(token)
+
+
+def log(record, kind, changes=(), note="", at=None):
+    """Add an entry for `record`; `changes` are (what changed, detail or "") pairs."""
     at = at or timezone.now()
-    PublicChange.objects.create(
-        at=at,
-        kind=kind,
-        record_type=str(record._meta.verbose_name),
-        record_label=str(record)[:300],
-        record_path=record.get_absolute_url(),
-        changed_fields=", ".join(changed_fields)[:500],
-        note=note,
-    )
-    if kind not in (PublicChange.Kind.WITHDRAWN, PublicChange.Kind.DELETED):
-        type(record).objects.filter(pk=record.pk).update(public_updated_at=at)
+    collecting = _collecting.get()
+    if collecting is not None:
+        collecting.add(record, kind, changes, note, at)
+        return
+    single = Log()
+    single.add(record, kind, changes, note, at)
+    single.write()
 
 
 def record_public_change(sender, history_instance, **kwargs):
@@ -118,7 +216,7 @@ def record_public_change(sender, history_instance, **kwargs):
         elif now == PUBLISHED and history_instance.history_type == "~":
             model = history_instance.instance_type
             changed = [
-                str(model._meta.get_field(change.field).verbose_name)
+                (str(model._meta.get_field(change.field).verbose_name), "")
                 for change in public_changes(history_instance)
             ]
             if changed:
@@ -142,9 +240,12 @@ def log_link_change(history_instance, note, at):
     before_parent = resolve(before, parent_path) if was_seen else None
     after_parent = resolve(after, parent_path) if is_seen else None
     if was_seen and is_seen and before_parent.pk == after_parent.pk:
-        if public_changes(history_instance):
-            log(after_parent, PublicChange.Kind.UPDATED, [label], note=note, at=at)
+        model = history_instance.instance_type
+        details = [described(model, change) for change in public_changes(history_instance)]
+        if details:
+            changes = [(label, detail) for detail in details]
+            log(after_parent, PublicChange.Kind.UPDATED, changes, note=note, at=at)
         return
     for parent in (before_parent, after_parent):
         if parent is not None:
-            log(parent, PublicChange.Kind.UPDATED, [label], note=note, at=at)
+            log(parent, PublicChange.Kind.UPDATED, [(label, "")], note=note, at=at)

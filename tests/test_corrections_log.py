@@ -1,13 +1,19 @@
-"""The corrections log (/changes/) and the feeds' dates follow only what readers can see."""
+"""The corrections log (/changes/) and the feeds' dates follow only what readers can see, one entry per
+record for each import or admin save."""
 
 import datetime
+import io
 import xml.etree.ElementTree as ET
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from talks.models import PublicChange
+from sources.models import SourceArticle
+from talks.changes import one_entry_per_record
+from talks.models import Claim, Disagreement, Issue, Participant, PublicChange, Round
+from tests.admin_forms import form_as_shown
 from tests.builders import (
     PUBLISHED,
     make_article,
@@ -19,6 +25,7 @@ from tests.builders import (
     make_public_claim,
     make_round,
 )
+from tests.packages import copy_of_seed, import_seed, read_rows, set_cell
 
 pytestmark = pytest.mark.django_db
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -105,3 +112,108 @@ def test_publishing_a_cited_draft_article_is_one_entry_the_articles_own():
     article.publication_status = PUBLISHED
     article.save()
     assert entries()[before:] == [("published", "Draft until now", "")]
+
+
+# One entry per record --------------------------------------------------------------------------------
+
+
+def test_a_stance_change_says_so():
+    claim = make_public_claim(text="Disputed now.")
+    citation = claim.citations.get(stance="supports")
+    citation.stance = "disputes"
+    citation.save()
+    assert entries()[-1] == ("updated", "Disputed now.", "sources (stance changed: supports → disputes)")
+
+
+def test_changes_within_one_block_are_one_entry_per_record():
+    claim = make_public_claim(text="Corrected twice.")
+    other = make_public_claim(text="Corrected once.")
+    before = len(entries())
+    with one_entry_per_record():
+        first, second = claim.citations.order_by("id")
+        first.quote, first.note = "the right words", "says 'over 390'"
+        first.save()
+        second.stance = "mentions"
+        second.save()
+        other.text = "Corrected once, and only once."
+        other.save()
+    assert sorted(entries()[before:]) == [
+        ("updated", "Corrected once, and only once.", "text"),
+        (
+            "updated",
+            "Corrected twice.",
+            "sources (quote changed; public note changed; stance changed: disputes → mentions)",
+        ),
+    ]
+
+
+def test_a_block_that_fails_writes_no_entry():
+    claim = make_public_claim(text="Never corrected.")
+    before = len(entries())
+    with pytest.raises(RuntimeError), one_entry_per_record():
+        claim.text = "A correction that fails."
+        claim.save()
+        raise RuntimeError
+    assert len(entries()) == before
+
+
+def test_importing_the_seed_is_one_entry_per_record_it_publishes():
+    import_seed()
+    log = entries()
+    assert {kind for kind, _, _ in log} == {"published"}
+    published = sum(
+        model.objects.published().count()
+        for model in [SourceArticle, Round, Participant, Issue, Claim, Disagreement]
+    )
+    assert len(log) == published
+    witkoff = [label for _, label, _ in log if label.startswith("Special Envoy Steve Witkoff")]
+    assert len(witkoff) == 1
+
+
+def test_importing_a_corrected_citation_again_is_one_entry_saying_what_changed(tmp_path):
+    package = copy_of_seed(tmp_path)
+    import_seed()
+    rows = read_rows(package / "citations.csv")
+    header = rows[0]
+    line = next(
+        number
+        for number, row in enumerate(rows[1:], start=2)
+        if row[header.index("claim")] == "witkoff-and-kushner-lead-us-team"
+        and row[header.index("stance")] == "supports"
+    )
+    set_cell(package / "citations.csv", line, "stance", "disputes")
+    set_cell(package / "citations.csv", line, "note", "the delegation, not the talks")
+    before = len(entries())
+    call_command("import_dataset", str(package), stdout=io.StringIO())
+    assert [(kind, fields) for kind, _, fields in entries()[before:]] == [
+        ("updated", "sources (stance changed: supports → disputes; public note changed)")
+    ]
+
+
+def test_saving_a_claim_with_its_citations_and_issues_in_the_admin_is_one_entry(chief_client):
+    claim = make_public_claim(text="Before the save.")
+    issues = [str(issue.pk) for issue in [*claim.issues.all(), make_issue(publication_status=PUBLISHED)]]
+    before = len(entries())
+    url = reverse("admin:talks_claim_change", args=[claim.pk])
+    data = form_as_shown(
+        chief_client.get(url),
+        text="After the save.",
+        issues=issues,
+        change_note="One correction.",
+        **{"citations-0-stance": "disputes", "citations-1-note": "says 'over 390'"},
+    )
+    assert chief_client.post(url, data).status_code == 302
+    assert entries("kind", "changed_fields", "note")[before:] == [
+        (
+            "updated",
+            "text, issues, sources (stance changed: supports → disputes; public note changed)",
+            "One correction.",
+        )
+    ]
+
+
+def test_deleting_a_published_claim_in_the_admin_is_one_entry(chief_client):
+    claim = make_public_claim(text="Deleted with its citations.")
+    before = len(entries())
+    chief_client.post(reverse("admin:talks_claim_delete", args=[claim.pk]), {"post": "yes"})
+    assert entries()[before:] == [("deleted", "Deleted with its citations.", "")]
