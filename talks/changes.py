@@ -175,12 +175,12 @@ def one_entry_per_record():
     if _collecting.get() is not None:
         yield
         return
-    log = Log()
-    token = _collecting.set(log)
+    gathered = Log()
+    token = _collecting.set(gathered)
     try:
         with transaction.atomic():
             yield
-            log.write()
+            gathered.write()
     finally:
         _collecting.reset(token)
 
