@@ -6,6 +6,7 @@ Every archive ModelAdmin builds on `ArchiveAdmin` (records without a publication
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import admin, messages
@@ -40,12 +41,36 @@ def current_version(model, pk, lock: bool = False) -> str:
     return updated.isoformat() if updated else ""
 
 
-def changes_since(record, version: str) -> list[str]:
-    """Who changed what in this record after `version`, from its history, newest last."""
+@dataclass(frozen=True)
+class Save:
+    """One save of a record, as its history keeps it."""
+
+    user: object  # None for a save by no one logged in: an import, a script
+    at: datetime.datetime
+    fields: tuple[str, ...]
+
+    def __str__(self):
+        return f"{self.who} at {when(self.at)}: {', '.join(self.fields) or 'saved it'}"
+
+    @property
+    def who(self) -> str:
+        return self.user.get_username() if self.user else "someone"
+
+    def by(self, user) -> bool:
+        return user is not None and self.user is not None and self.user.pk == user.pk
+
+
+def when(moment) -> str:
+    return localize(timezone.localtime(moment))
+
+
+def saves_since(record, version: str) -> list[Save]:
+    """The saves of this record after `version`, from its history, oldest first."""
     since = datetime.datetime.fromisoformat(version)
-    lines = []
-    for entry in record.history.filter(history_date__gt=since).order_by("history_date"):
-        who = entry.history_user.get_username() if entry.history_user else "someone"
+    saves = []
+    # By the version each entry records, not by its own date: the history entry of the version
+    # loaded is written a moment after that version's `updated_at`, and is no later save.
+    for entry in record.history.filter(updated_at__gt=since).order_by("history_date"):
         previous = entry.prev_record
         fields = []
         if previous is not None:
@@ -53,9 +78,31 @@ def changes_since(record, version: str) -> list[str]:
                 str(type(record)._meta.get_field(c.field).verbose_name)
                 for c in entry.diff_against(previous).changes
             ]
-        what = ", ".join(fields) if fields else "saved it"
-        lines.append(f"{who} at {localize(timezone.localtime(entry.history_date))}: {what}")
-    return lines
+        saves.append(Save(entry.history_user, entry.history_date, tuple(fields)))
+    return saves
+
+
+def conflict_message(saves: list[Save], editor) -> str:
+    """Why a form opened before these saves is refused: someone else's changes, named, or the
+    editor's own save from another tab, which is no one else's change."""
+    mine = [save for save in saves if save.by(editor)]
+    others = [save for save in saves if not save.by(editor)]
+    if mine and not others:
+        times = " and ".join(when(save.at) for save in mine)
+        return (
+            f"You saved this record in another tab or window at {times}, after you opened this form, "
+            "so these changes were not saved. Reload the record to continue from that version."
+        )
+    message = (
+        f"{CONFLICT}, so your changes were not saved: "
+        + ("; ".join(map(str, others)) or "its history does not say who")
+        + ". Open the record again to see their version, then make your changes again."
+    )
+    if mine:
+        times = " and ".join(when(save.at) for save in mine)
+        saves, are = ("saves", "are") if len(mine) > 1 else ("save", "is")
+        message += f" Your own {saves} at {times} {are} in that version too."
+    return message
 
 
 class ArchiveForm(forms.ModelForm):
@@ -69,6 +116,7 @@ class ArchiveForm(forms.ModelForm):
         "Internal remarks belong in the editor's notes.",
     )
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
+    editor = None  # who fills in the form; ArchiveAdmin sets it
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,12 +139,8 @@ class ArchiveForm(forms.ModelForm):
         if self.instance.pk and loaded:
             current = current_version(type(self.instance), self.instance.pk, lock=True)
             if current and current != loaded:
-                changes = changes_since(type(self.instance).objects.get(pk=self.instance.pk), loaded)
-                raise ValidationError(
-                    f"{CONFLICT}, so your changes were not saved: "
-                    + "; ".join(changes)
-                    + ". Open the record again to see their version, then make your changes again."
-                )
+                record = type(self.instance).objects.get(pk=self.instance.pk)
+                raise ValidationError(conflict_message(saves_since(record, loaded), self.editor))
         return cleaned
 
 
@@ -104,6 +148,11 @@ class ArchiveAdmin(SimpleHistoryAdmin):
     """History with who, when and which fields; revert; a public note; no silent overwrite."""
 
     form = ArchiveForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.editor = request.user  # a class made for this request by modelform_factory
+        return form
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [

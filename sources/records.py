@@ -147,6 +147,36 @@ class Publishable(Timestamped):
         return self.publication_status == PublicationStatus.PUBLISHED
 
 
+class LinkQuerySet(models.QuerySet):
+    """For records without a publication status that join records with one (a citation joins a claim
+    and an article): each model names what it joins in `public_with`."""
+
+    def published(self):
+        return self.filter(public_condition(self.model))
+
+
+def public_condition(model, prefix: str = "") -> models.Q:
+    """The rule of `is_public` as a filter on `model`'s rows."""
+    if issubclass(model, Publishable):
+        return models.Q(**{f"{prefix}publication_status": PublicationStatus.PUBLISHED})
+    condition = models.Q()
+    for name in getattr(model, "public_with", ()):
+        condition &= public_condition(model._meta.get_field(name).related_model, f"{prefix}{name}__")
+    return condition
+
+
+def is_public(record) -> bool:
+    """Whether readers see `record`: a record with a publication status when it is published; a link
+    between records (a citation, a seat) when every record it joins is public; a record with neither
+    (a party, a track) always. The corrections log asks it of a link as it was and as it is, so a
+    link to a draft changes nothing readers see."""
+    if record is None:
+        return False
+    if isinstance(record, Publishable):
+        return record.is_published
+    return all(is_public(getattr(record, name, None)) for name in getattr(record, "public_with", ()))
+
+
 def last_public_change() -> Coalesce:
     """When readers last saw a record change: its last public update, or else its first publication."""
     return Coalesce("public_updated_at", "first_published_at")

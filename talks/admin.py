@@ -16,6 +16,7 @@ from sources.admin import SourceArticleAdmin
 from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
 from sources.models import SourceArticle
 from talks import publishing
+from talks.changes import one_entry_per_record
 from talks.models import (
     CHECKED_FIELDS,
     Citation,
@@ -44,8 +45,32 @@ def kind_of(record) -> str:
     return str(record._meta.verbose_name).capitalize()
 
 
+class OneEntryPerSave:
+    """An editor's save (a claim with its citations and issues, a round with its delegations, a
+    deletion with what it takes along, a bulk action) is one entry per record in the corrections log."""
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().changeform_view, request, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().delete_view, request, *args, **kwargs)
+
+    def history_form_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().history_form_view, request, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self.as_one_entry(super().changelist_view, request, *args, **kwargs)
+
+    @staticmethod
+    def as_one_entry(view, request, *args, **kwargs):
+        if request.method != "POST":
+            return view(request, *args, **kwargs)  # showing a page changes nothing
+        with one_entry_per_record():
+            return view(request, *args, **kwargs)
+
+
 @admin.register(Party)
-class PartyAdmin(ArchiveAdmin):
+class PartyAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["name", "kind"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -53,7 +78,7 @@ class PartyAdmin(ArchiveAdmin):
 
 
 @admin.register(Track)
-class TrackAdmin(ArchiveAdmin):
+class TrackAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["name", "round_count"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}
@@ -87,7 +112,7 @@ class DelegationInline(NestedStackedInline):
 
 
 @admin.register(Round)
-class RoundAdmin(NestedModelAdminMixin, PublishableAdmin):
+class RoundAdmin(OneEntryPerSave, NestedModelAdminMixin, PublishableAdmin):
     change_form_template = "admin/talks/round/change_form.html"
     list_display = [
         "title",
@@ -155,7 +180,8 @@ class RoundAdmin(NestedModelAdminMixin, PublishableAdmin):
         change_url = reverse("admin:talks_round_change", args=[round_.pk])
         if request.method == "POST":
             try:
-                count = publishing.publish(round_, request.POST.get("plan", ""))
+                with one_entry_per_record():
+                    count = publishing.publish(round_, request.POST.get("plan", ""))
             except publishing.PlanChanged:
                 self.message_user(
                     request,
@@ -191,7 +217,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(ArchiveAdmin):
+class DelegationAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["__str__", "round", "party", "role", "member_count"]
     list_filter = ["role", "party"]
     list_select_related = ["round", "party"]
@@ -208,7 +234,7 @@ class DelegationAdmin(ArchiveAdmin):
 
 
 @admin.register(Participant)
-class ParticipantAdmin(PublishableAdmin):
+class ParticipantAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = ["name", "party", "description", "publication_status"]
     list_filter = ["publication_status", "party"]
     list_select_related = ["party"]
@@ -219,7 +245,7 @@ class ParticipantAdmin(PublishableAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ArchiveAdmin):
+class MembershipAdmin(OneEntryPerSave, ArchiveAdmin):
     list_display = ["participant", "role", "title", "delegation"]
     list_filter = ["role", "delegation__party"]
     list_select_related = ["participant", "delegation__round", "delegation__party"]
@@ -234,7 +260,7 @@ class MembershipAdmin(ArchiveAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(PublishableAdmin):
+class IssueAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = ["name", "parent", "claim_count", "publication_status"]
     list_filter = ["publication_status", "parent"]
     list_select_related = ["parent"]
@@ -354,7 +380,7 @@ class SecondReadingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(PublishableAdmin):
+class ClaimAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = [
         "__str__",
         "round",
@@ -470,7 +496,7 @@ class DisagreementVersionInline(admin.TabularInline):
 
 
 @admin.register(Disagreement)
-class DisagreementAdmin(PublishableAdmin):
+class DisagreementAdmin(OneEntryPerSave, PublishableAdmin):
     list_display = ["question", "round", "version_count", "publication_status"]
     list_filter = ["publication_status", "round"]
     list_select_related = ["round"]
@@ -494,7 +520,7 @@ def changed_by(user, claim_ids) -> None:
 
 
 @admin.register(Citation)
-class CitationAdmin(ArchiveAdmin):
+class CitationAdmin(OneEntryPerSave, ArchiveAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change or form.changed_data:
@@ -542,7 +568,7 @@ admin.site.unregister(SourceArticle)
 
 
 @admin.register(SourceArticle)
-class CitedSourceArticleAdmin(SourceArticleAdmin):
+class CitedSourceArticleAdmin(OneEntryPerSave, SourceArticleAdmin):
     inlines = [CitingClaimInline]
     list_display = [*SourceArticleAdmin.list_display, "citation_count"]
 

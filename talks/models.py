@@ -15,6 +15,7 @@ from sources.models import SourceArticle
 from sources.quotes import comparable, quote_occurs_in
 from sources.records import (
     DatePrecision,
+    LinkQuerySet,
     NewestFirstIndex,
     NullsLastIndex,
     PublicationStatus,
@@ -27,7 +28,7 @@ from sources.records import (
     list_items,
     stable_key_field,
 )
-from talks.querysets import CitationQuerySet, ClaimQuerySet, DelegationQuerySet, MembershipQuerySet
+from talks.querysets import ClaimQuerySet
 
 
 class Party(Timestamped):
@@ -196,7 +197,8 @@ class Delegation(Timestamped):
     )
     notes = models.TextField(blank=True)
 
-    objects = DelegationQuerySet.as_manager()
+    objects = LinkQuerySet.as_manager()
+    public_with = ("round",)  # a party has no publication status
 
     history = HistoricalRecords()
 
@@ -276,7 +278,8 @@ class Membership(Timestamped):
         "title held then", max_length=300, blank=True, help_text="Their office at the time of the round."
     )
 
-    objects = MembershipQuerySet.as_manager()
+    objects = LinkQuerySet.as_manager()
+    public_with = ("delegation", "participant")
 
     history = HistoricalRecords()
 
@@ -341,6 +344,9 @@ class ClaimIssue(models.Model):
 
     claim = models.ForeignKey("Claim", on_delete=models.CASCADE, related_name="issue_links")
     issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="claim_links")
+
+    objects = LinkQuerySet.as_manager()
+    public_with = ("claim", "issue")
 
     class Meta:
         verbose_name = "claim's issue"
@@ -680,7 +686,8 @@ class Citation(Timestamped):
     )
     editor_note = models.TextField("editor's note", blank=True, help_text="Internal; never public.")
 
-    objects = CitationQuerySet.as_manager()
+    objects = LinkQuerySet.as_manager()
+    public_with = ("claim", "article")
 
     history = HistoricalRecords()
 
@@ -830,6 +837,9 @@ class DisagreementClaim(models.Model):
     version = models.CharField(
         max_length=200, help_text="The answer this claim gives, in a few words: “396 drones”, “reinstated”."
     )
+
+    objects = LinkQuerySet.as_manager()
+    public_with = ("disagreement", "claim")
 
     history = HistoricalRecords()
 

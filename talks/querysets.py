@@ -2,8 +2,9 @@
 search goes through these, so "published" is decided in one place.
 
 A record with a publication status is public when published. Records without one are public
-through their parents: a delegation with its round, a seat with its round and its person, a
-citation with its claim and its article.
+through the records they join, which each model names in `public_with` (sources/records.py): a
+delegation with its round, a seat with its delegation and its person, a citation with its claim and
+its article.
 """
 
 from django.core.exceptions import EmptyResultSet
@@ -13,23 +14,6 @@ from django.db.models.functions import Coalesce
 from sources.records import PublicationStatus, PublishableQuerySet
 
 PUBLISHED = PublicationStatus.PUBLISHED
-
-
-class DelegationQuerySet(QuerySet):
-    def published(self):
-        return self.filter(round__publication_status=PUBLISHED)
-
-
-class MembershipQuerySet(QuerySet):
-    def published(self):
-        return self.filter(
-            delegation__round__publication_status=PUBLISHED, participant__publication_status=PUBLISHED
-        )
-
-
-class CitationQuerySet(QuerySet):
-    def published(self):
-        return self.filter(claim__publication_status=PUBLISHED, article__publication_status=PUBLISHED)
 
 
 def compiled(queryset: QuerySet) -> tuple[str, tuple] | None:

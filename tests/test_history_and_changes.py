@@ -66,6 +66,34 @@ def test_a_second_save_of_the_same_record_is_refused_and_says_what_changed_meanw
     assert claim.text == "Their version."
 
 
+def test_my_own_save_from_another_tab_is_not_called_someone_elses(editor_client):
+    claim = make_claim(text="Original.")
+    first_tab = form_as_shown(editor_client.get(claim_change_url(claim)), text="From the first tab.")
+    assert edit_claim(editor_client, claim, text="From the second tab.").status_code == 302
+    response = editor_client.post(claim_change_url(claim), first_tab)
+    assert response.status_code == 200
+    message = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "Someone else" not in message
+    assert "You saved this record in another tab or window at" in message
+    assert "Reload the record to continue from that version." in message
+    claim.refresh_from_db()
+    assert claim.text == "From the second tab."
+
+
+def test_a_conflict_names_only_the_others_saves_as_theirs(editor_client, chief):
+    claim = make_claim(text="Original.")
+    other = Client()
+    other.force_login(chief)
+    first_tab = form_as_shown(editor_client.get(claim_change_url(claim)), text="From the first tab.")
+    assert edit_claim(editor_client, claim, notes="From my second tab.").status_code == 302
+    assert edit_claim(other, claim, text="Their version.").status_code == 302
+    response = editor_client.post(claim_change_url(claim), first_tab)
+    message = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "Someone else saved this record after you opened it" in message
+    assert "charles at" in message and "edith at" not in message and "someone at" not in message
+    assert "Your own save at" in message and "is in that version too." in message
+
+
 def test_the_corrections_log_lists_publications_visible_edits_and_withdrawals_with_public_notes(
     chief_client, client
 ):

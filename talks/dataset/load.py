@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from talks import tallies
+from talks.changes import one_entry_per_record
 from talks.dataset.tables import DATE, INTEGER, TABLES, TABLES_BY_FILE, Column, Table
 from talks.models import keeping_checks
 
@@ -400,7 +401,8 @@ def import_package(path: Path, dry_run: bool = False) -> ImportResult:
     try:
         # Counts are refreshed once at the end, not after each of possibly thousands of rows.
         # The package's check dates stand for its claims as written, citations included.
-        with transaction.atomic(), tallies.deferred(), keeping_checks():
+        # The corrections log gets one entry per record published or visibly changed.
+        with transaction.atomic(), one_entry_per_record(), tallies.deferred(), keeping_checks():
             for table in TABLES:
                 if table.name not in parsed:
                     continue
