@@ -14,6 +14,7 @@ from config.paths import path_to
 from sources.models import SourceArticle
 from sources.quotes import comparable, quote_occurs_in
 from sources.records import (
+    MAX_NOTE,
     DatePrecision,
     NewestFirstIndex,
     NullsLastIndex,
@@ -56,7 +57,7 @@ class Track(Timestamped):
 
     name = models.CharField(max_length=300, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
 
     history = HistoricalRecords()
 
@@ -92,6 +93,7 @@ class Round(Publishable):
     dates_note = models.TextField(
         "how the dates were established",
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="For example: inferred from the weekdays the articles name.",
     )
     city = models.CharField(max_length=200, blank=True)
@@ -104,8 +106,8 @@ class Round(Publishable):
         choices=Status.choices,
         default=Status.HELD,
     )
-    summary = models.TextField(blank=True)
-    outcome = models.TextField(blank=True)
+    summary = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
+    outcome = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
 
     history = HistoricalRecords()
 
@@ -194,7 +196,7 @@ class Delegation(Timestamped):
         choices=Role.choices,
         default=Role.NEGOTIATING_PARTY,
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
 
     objects = DelegationQuerySet.as_manager()
 
@@ -221,6 +223,7 @@ class Participant(Publishable):
     slug = models.SlugField(max_length=200, unique=True)
     aliases = models.TextField(
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="Other spellings and transliterations, one per line (Medinski for Medinsky). "
         "Searched along with the name.",
     )
@@ -299,7 +302,7 @@ class Issue(Publishable):
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -360,6 +363,7 @@ class ClaimIssue(models.Model):
 
 MAX_ATTRIBUTION = 300
 MAX_QUOTE = 1000  # a quote is a phrase or one sentence
+MAX_CLAIM_TEXT = 2000  # a claim is one sentence, a few hundred characters at most
 
 
 class Sourcing(models.TextChoices):
@@ -393,7 +397,10 @@ class Claim(Publishable):
         CONTEXT = "context", "Context"
 
     key = stable_key_field()
-    text = models.TextField(help_text="One sentence in the editor's words; the quotes go in citations.")
+    text = models.TextField(
+        validators=[MaxLengthValidator(MAX_CLAIM_TEXT)],
+        help_text="One sentence in the editor's words; the quotes go in citations.",
+    )
     round = models.ForeignKey(Round, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
     issues = models.ManyToManyField(Issue, through=ClaimIssue, blank=True, related_name="claims")
     party = models.ForeignKey(
@@ -446,9 +453,15 @@ class Claim(Publishable):
     date_note = models.TextField(
         "how the date was established",
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="Say how an inferred date was inferred, the year included.",
     )
-    notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
+    notes = models.TextField(
+        "editor's notes",
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Internal; never public.",
+    )
     articles = models.ManyToManyField(SourceArticle, through="Citation", related_name="claims")
     # The second reading: who last changed what a check covers, and who checked it since. Editors see
     # the names; readers see only the date of the check.
@@ -675,10 +688,16 @@ class Citation(Timestamped):
     note = models.TextField(
         "public note",
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="Shown to readers beside the quote: how this article's wording differs "
         "(“says ‘over 390’”, “past tense: an earlier proposal”).",
     )
-    editor_note = models.TextField("editor's note", blank=True, help_text="Internal; never public.")
+    editor_note = models.TextField(
+        "editor's note",
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Internal; never public.",
+    )
 
     objects = CitationQuerySet.as_manager()
 
@@ -798,13 +817,20 @@ class Disagreement(Publishable):
         help_text="A neutral question: “How many drones did Russia launch before the talks?”",
     )
     description = models.TextField(
-        blank=True, help_text="How the articles differ, in one or two neutral sentences."
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="How the articles differ, in one or two neutral sentences.",
     )
     round = models.ForeignKey(
         Round, on_delete=models.PROTECT, null=True, blank=True, related_name="disagreements"
     )
     claims = models.ManyToManyField(Claim, through="DisagreementClaim", related_name="disagreements")
-    notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
+    notes = models.TextField(
+        "editor's notes",
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Internal; never public.",
+    )
 
     history = HistoricalRecords()
 
