@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from sources.models import SourceArticle
-from talks.models import Claim, Round
+from talks.models import MAX_CLAIM_TEXT, Claim, Round
 from tests.builders import make_claim
 from tests.packages import archive_state, copy_of_seed, import_seed, read_rows, set_cell, write_rows
 
@@ -244,4 +244,18 @@ def test_a_nul_character_is_refused_with_its_place_and_nothing_changes(package, 
     assert refusal(package) == [
         "claims.csv:3: text: contains a NUL character (\\x00), which the archive cannot store"
     ]
+    assert archive_state() == existing_archive
+
+
+def test_a_cell_longer_than_its_column_may_hold_is_refused_at_its_line_and_column(package, existing_archive):
+    set_cell(package / "claims.csv", 3, "text", "x" * (MAX_CLAIM_TEXT + 1))
+    assert refusal(package) == [
+        f"claims.csv:3: text: longer than the {MAX_CLAIM_TEXT:,} characters this column may hold"
+    ]
+    assert archive_state() == existing_archive
+
+
+def test_a_cell_of_megabytes_over_many_lines_is_refused_at_the_line_its_row_starts(package, existing_archive):
+    set_cell(package / "claims.csv", 3, "notes", "An editor's remark.\n" * 250_000)
+    assert refusal(package) == ["claims.csv:3: notes: longer than the 10,000 characters this column may hold"]
     assert archive_state() == existing_archive
