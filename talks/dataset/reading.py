@@ -1,19 +1,24 @@
 """Reading a data package's files: which files it holds, and their rows, one at a time.
 
-A file is never held whole. It is read a line at a time, and a row is refused as soon as it grows
-longer than its table's columns allow (`Table.row_limit`): a 200 MB cell costs no more memory than the
-longest row the table can hold, and is reported at its line and column.
+A package comes from outside the archive, so its files are read as what they claim to be and nothing
+more: a folder's symbolic links and a zip's members named outside it (`../`, absolute paths) are
+refused, never followed. A file is never held whole. It is read a line at a time, and a row is refused
+as soon as it grows longer than its table's columns allow (`Table.row_limit`): a 200 MB cell costs no
+more memory than the longest row the table can hold, and is reported at its line and column.
 """
 
 import codecs
 import csv
 import io
+import os
+import re
+import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from talks.dataset.tables import TABLES, Table
@@ -42,13 +47,49 @@ Opener = Callable[[], BinaryIO]
 # The package's files --------------------------------------------------------------------------------
 
 
+def open_without_following(path: Path) -> BinaryIO:
+    # A link put in place after the folder was listed is refused here too (ELOOP), not followed.
+    return open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW))  # noqa: SIM115
+
+
 def folder_members(folder: Path, problems: list[Problem]) -> dict[str, Opener]:
-    return {child.name: partial(open, child, "rb") for child in sorted(folder.iterdir()) if child.is_file()}
+    members = {}
+    for child in sorted(folder.iterdir()):
+        if child.is_symlink():
+            problems.append(
+                Problem(child.name, 1, FILE, "a symbolic link, not read: put the file itself in the package")
+            )
+        elif child.is_file():
+            members[child.name] = partial(open_without_following, child)
+    return members
+
+
+def escapes(name: str) -> bool:
+    """Whether a zip member's name leads outside the package: absolute, a drive, or through `..`."""
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or bool(re.match(r"[A-Za-z]:", name))
 
 
 def zip_members(archive: zipfile.ZipFile, problems: list[Problem]) -> dict[str, Opener]:
     """The files at the zip's root, or in its one folder."""
-    infos = [info for info in archive.infolist() if not info.is_dir()]
+    infos = []
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        if escapes(info.filename):
+            problems.append(
+                Problem(
+                    info.filename, 1, FILE, "named outside the package (an absolute path or ..): not read"
+                )
+            )
+        elif stat.S_ISLNK(info.external_attr >> 16):
+            problems.append(
+                Problem(
+                    info.filename, 1, FILE, "a symbolic link, not read: put the file itself in the package"
+                )
+            )
+        else:
+            infos.append(info)
     folders = {info.filename.split("/", 1)[0] for info in infos if "/" in info.filename}
     in_one_folder = len(folders) == 1 and all("/" in info.filename for info in infos)
     prefix = f"{folders.pop()}/" if in_one_folder else ""
