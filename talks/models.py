@@ -600,7 +600,7 @@ class Claim(Publishable):
         return {name: getattr(self, name) for name in CHECKED_FIELDS}
 
     def save(self, *args, **kwargs):
-        if self.pk and self.checked_on is not None and not _keeping_checks.get():
+        if self.pk and self.checked_on is not None and self.pk not in _keeping_checks.get():
             stored = (
                 type(self)
                 ._base_manager.filter(pk=self.pk)
@@ -629,7 +629,7 @@ class Claim(Publishable):
 
     def clear_check(self) -> None:
         """A citation changed: the second reader's check no longer covers what the claim rests on."""
-        if not _keeping_checks.get():
+        if self.pk not in _keeping_checks.get():
             Claim._base_manager.filter(pk=self.pk).update(checked_on=None, checked_by=None)
             self.checked_on = self.checked_by = None
 
@@ -647,16 +647,18 @@ CHECKED_FIELDS = (
     "date_precision",
 )
 NOT_CHECKED = "no second editor has checked it against its sources"
-_keeping_checks = contextvars.ContextVar("keeping_checks", default=False)
+_keeping_checks = contextvars.ContextVar("keeping_checks", default=frozenset())
 
 
 @contextmanager
 def keeping_checks():
-    """Writes that restore claims with their citations as a package records them (an import): the
-    package's check date stands for the claim as written, so its citations do not clear it."""
-    token = _keeping_checks.set(True)
+    """Yields a set for the claims an import creates with their citations, as its package records
+    them: the package's check date stands for such a claim as written, so its citations do not clear
+    it. A claim the archive already holds keeps its own check, cleared by any change, as always."""
+    created = set()
+    token = _keeping_checks.set(created)
     try:
-        yield
+        yield created
     finally:
         _keeping_checks.reset(token)
 

@@ -3,7 +3,10 @@
 A package is checked in stages, each once the one before it found nothing wrong:
 1. every file, row by row: its header, each cell's type, allowed values and length, duplicate keys;
 2. in one transaction, every row written in dependency order, each validated by its model as the
-   admin's forms validate it, and each reference found in the package or in the archive.
+   admin's forms validate it, and each reference found in the package or in the archive;
+3. every record the package publishes, held to the rules the admin's publish action applies
+   (`publication_problems`: a claim's citation of a published article and its second reading, a
+   disagreement's two published claims, a round's start date).
 Any problem, or a dry run, rolls the transaction back: the archive stays as it was.
 
 Files are read a row at a time (`talks.dataset.reading`), once to check and again to write, and never
@@ -24,10 +27,11 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from sources.records import PublicationStatus, Publishable
 from talks import tallies
 from talks.dataset.reading import FILE, ROW, CsvFile, Problem, package_members, too_long
 from talks.dataset.tables import DATE, INTEGER, TABLES, TABLES_BY_FILE, Column, Table
-from talks.models import keeping_checks
+from talks.models import Claim, keeping_checks
 
 PACKAGE_DESCRIPTOR = "datapackage.json"
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -263,9 +267,11 @@ def model_field(table: Table, fields: tuple[str, ...]) -> str:
 class Writer:
     """Writes checked files into the archive, inside the caller's transaction."""
 
-    def __init__(self, checked: dict[str, Checked], result: ImportResult):
-        self.checked, self.result = checked, result
+    def __init__(self, checked: dict[str, Checked], result: ImportResult, created_claims: set[int]):
+        self.checked, self.result, self.created_claims = checked, result, created_claims
         self.keys = Keys()
+        self.publishing: dict[str, list[tuple[int, int]]] = defaultdict(list)  # table -> (line, pk)
+        self._kept: dict[str, set[str]] = {}
 
     def write(self) -> None:
         for table in TABLES:
@@ -286,6 +292,16 @@ class Writer:
             for row in checked.file.rows(self.result.problems):
                 if depth[row.key(table.primary_key)] == level:
                     yield row
+
+    def kept_by_archive(self, table: Table) -> set[str]:
+        """Columns of fields editors cannot edit, which the archive keeps itself (the second reader's
+        check): the package restores them on a record it creates; on one the archive holds, only the
+        archive changes them."""
+        if table.name not in self._kept:
+            self._kept[table.name] = {
+                column.name for column in table.columns if not table.field(column).editable
+            }
+        return self._kept[table.name]
 
     def references(self, table: Table, row: Row) -> dict[str, int | None] | None:
         """The ids the row's references name, by model field; None if one cannot be found."""
@@ -331,10 +347,11 @@ class Writer:
         created = record is None
         if created:
             record = table.model(**lookup)
+        was_published = getattr(record, "publication_status", None) == PublicationStatus.PUBLISHED
 
         new_values = dict(fk_values)
         for name in self.checked[table.name].file.header:
-            if name not in fk_columns:
+            if name not in fk_columns and (created or name not in self.kept_by_archive(table)):
                 new_values[name] = row.values[name]
         changed = [attname for attname, value in new_values.items() if getattr(record, attname) != value]
         for attname in changed:
@@ -353,6 +370,10 @@ class Writer:
                     Problem(table.file_name, row.line, ROW, f"refused by the database: {error}")
                 )
                 return
+            if created and table.model is Claim:
+                self.created_claims.add(record.pk)
+            if isinstance(record, Publishable) and record.is_published and not was_published:
+                self.publishing[table.name].append((row.line, record.pk))
         (self.result.created if created else self.result.updated if changed else self.result.unchanged)[
             table.name
         ] += 1
@@ -364,6 +385,21 @@ class Writer:
             column = ROW if field_name == NON_FIELD_ERRORS else columns_of.get(field_name, field_name)
             for message in messages:
                 self.result.problems.append(Problem(table.file_name, row.line, column, message))
+
+    def check_publishing(self) -> None:
+        """The records the package publishes, as written, against the admin's publishing rules."""
+        for table_name, published in self.publishing.items():
+            table = TABLES_BY_NAME[table_name]
+            for start in range(0, len(published), 500):
+                batch = published[start : start + 500]
+                records = table.model._default_manager.in_bulk([pk for _, pk in batch])
+                for line, pk in batch:
+                    for problem in records[pk].publication_problems():
+                        self.result.problems.append(
+                            Problem(
+                                table.file_name, line, "publication_status", f"cannot be published: {problem}"
+                            )
+                        )
 
 
 def import_package(path: Path, dry_run: bool = False) -> ImportResult:
@@ -398,9 +434,11 @@ def import_package(path: Path, dry_run: bool = False) -> ImportResult:
 def write(checked: dict[str, Checked], result: ImportResult, dry_run: bool) -> None:
     try:
         # Counts are refreshed once at the end, not after each of possibly thousands of rows.
-        # The package's check dates stand for its claims as written, citations included.
-        with transaction.atomic(), tallies.deferred(), keeping_checks():
-            Writer(checked, result).write()
+        with transaction.atomic(), tallies.deferred(), keeping_checks() as created_claims:
+            writer = Writer(checked, result, created_claims)
+            writer.write()
+            if not result.problems:
+                writer.check_publishing()
             if result.problems or dry_run:
                 raise RollBack
     except RollBack:
