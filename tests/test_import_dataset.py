@@ -9,9 +9,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from sources.models import SourceArticle
-from talks.models import MAX_CLAIM_TEXT, Claim, Round
+from talks.dataset.state import dataset_token
+from talks.models import MAX_CLAIM_TEXT, Claim, Disagreement, DisagreementClaim, PublicChange, Round
 from tests.builders import make_claim
 from tests.packages import (
+    ARCHIVE_MODELS,
     archive_state,
     copy_of_seed,
     import_seed,
@@ -311,3 +313,16 @@ def test_a_symbolic_link_in_a_zip_is_refused_and_not_followed(tmp_path, existing
         "claims.csv:1: (file): a symbolic link, not read: put the file itself in the package"
     ]
     assert archive_state() == existing_archive
+
+
+def history_rows() -> int:
+    return sum(model.history.count() for model in [*ARCHIVE_MODELS, Disagreement, DisagreementClaim])
+
+
+def test_importing_what_the_archive_holds_changes_nothing_not_even_the_dataset_token(package):
+    import_seed()
+    before = (dataset_token(), history_rows(), PublicChange.objects.count())
+    assert before[0] is not None
+    output = run_import(package)
+    assert f"claims: 0 new, 0 updated, {seed_claims(package)} unchanged" in output
+    assert (dataset_token(), history_rows(), PublicChange.objects.count()) == before

@@ -7,7 +7,8 @@ A package is checked in stages, each once the one before it found nothing wrong:
 3. every record the package publishes, held to the rules the admin's publish action applies
    (`publication_problems`: a claim's citation of a published article and its second reading, a
    disagreement's two published claims, a round's start date).
-Any problem, or a dry run, rolls the transaction back: the archive stays as it was.
+Any problem, a dry run, or a package that changes nothing rolls the transaction back: the archive,
+its history, its corrections log and its dataset token stay as they were.
 
 Files are read a row at a time (`talks.dataset.reading`), once to check and again to write, and never
 held whole: what is kept from row to row is each table's keys. Rows are matched on their stable keys,
@@ -61,9 +62,14 @@ class ImportResult:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def changes(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values())
+
 
 class RollBack(Exception):
-    """Raised inside the transaction so that none of it is kept: a refused package, or a dry run."""
+    """Raised inside the transaction so that none of it is kept: a refused package, a dry run, or a
+    package that changes nothing (whose recount of the tallies would still touch the tables)."""
 
 
 # Checking each file ---------------------------------------------------------------------------------
@@ -439,7 +445,7 @@ def write(checked: dict[str, Checked], result: ImportResult, dry_run: bool) -> N
             writer.write()
             if not result.problems:
                 writer.check_publishing()
-            if result.problems or dry_run:
+            if result.problems or dry_run or not result.changes:
                 raise RollBack
     except RollBack:
         pass
