@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 from simple_history.admin import SimpleHistoryAdmin
 
-from sources.records import PublicationStatus
+from sources.records import MAX_NOTE, PublicationStatus
 
 EDITING_FIELDS = ["change_note", "loaded_version"]
 # Kept by the archive itself: shown to editors, never edited.
@@ -254,6 +254,7 @@ def missing_references(record, ignore: str) -> str:
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label="Why are these records withdrawn?",
+        max_length=MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text="Public: shown at each record's address and in the corrections log.",
     )

@@ -3,12 +3,14 @@
 This is the lower layer of the archive: it must not import from `talks`.
 """
 
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from config.paths import path_to
 from sources.records import (
+    MAX_NOTE,
     DatePrecision,
     NewestFirstIndex,
     Publishable,
@@ -19,6 +21,9 @@ from sources.records import (
     stable_key_field,
 )
 from sources.urlnorm import normalize_url
+
+# An article's text is kept whole for checking quotes: a long report is some 100,000 characters.
+MAX_ARTICLE_BODY = 1_000_000
 
 
 class Outlet(Timestamped):
@@ -80,6 +85,7 @@ class SourceArticle(Publishable):
     published_on_note = models.TextField(
         "how the date was established",
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="For example: inferred from the weekday named in the text.",
     )
     retrieved_on = models.DateField("retrieved", null=True, blank=True)
@@ -88,10 +94,16 @@ class SourceArticle(Publishable):
     )
     body = models.TextField(
         blank=True,
+        validators=[MaxLengthValidator(MAX_ARTICLE_BODY)],
         help_text="The article's text, pasted so quotes can be checked against it. "
         "Never shown in full on public pages.",
     )
-    notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
+    notes = models.TextField(
+        "editor's notes",
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Internal; never public.",
+    )
 
     history = HistoricalRecords()
 

@@ -7,12 +7,16 @@ importing from `talks`.
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import OrderBy
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 KEY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: keys get read aloud and retyped
+# The longest note, description, summary or reason a record keeps: some pages of prose. Every text
+# field has a limit, so that the admin and the import refuse a runaway paste with a message.
+MAX_NOTE = 10_000
 
 
 def new_key() -> str:
@@ -119,7 +123,9 @@ class Publishable(Timestamped):
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     withdrawal_reason = models.TextField(
-        blank=True, help_text="Public: shown at the record's address once it is withdrawn."
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Public: shown at the record's address once it is withdrawn.",
     )
 
     objects = PublishableQuerySet.as_manager()

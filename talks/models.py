@@ -14,6 +14,7 @@ from config.paths import path_to
 from sources.models import SourceArticle
 from sources.quotes import comparable, quote_occurs_in
 from sources.records import (
+    MAX_NOTE,
     DatePrecision,
     LinkQuerySet,
     NewestFirstIndex,
@@ -57,7 +58,7 @@ class Track(Timestamped):
 
     name = models.CharField(max_length=300, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
 
     history = HistoricalRecords()
 
@@ -93,6 +94,7 @@ class Round(Publishable):
     dates_note = models.TextField(
         "how the dates were established",
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="For example: inferred from the weekdays the articles name.",
     )
     city = models.CharField(max_length=200, blank=True)
@@ -105,8 +107,8 @@ class Round(Publishable):
         choices=Status.choices,
         default=Status.HELD,
     )
-    summary = models.TextField(blank=True)
-    outcome = models.TextField(blank=True)
+    summary = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
+    outcome = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
 
     history = HistoricalRecords()
 
@@ -195,7 +197,7 @@ class Delegation(Timestamped):
         choices=Role.choices,
         default=Role.NEGOTIATING_PARTY,
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
 
     objects = LinkQuerySet.as_manager()
     public_with = ("round",)  # a party has no publication status
@@ -223,6 +225,7 @@ class Participant(Publishable):
     slug = models.SlugField(max_length=200, unique=True)
     aliases = models.TextField(
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="Other spellings and transliterations, one per line (Medinski for Medinsky). "
         "Searched along with the name.",
     )
@@ -302,7 +305,7 @@ class Issue(Publishable):
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=[MaxLengthValidator(MAX_NOTE)])
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -366,6 +369,7 @@ class ClaimIssue(models.Model):
 
 MAX_ATTRIBUTION = 300
 MAX_QUOTE = 1000  # a quote is a phrase or one sentence
+MAX_CLAIM_TEXT = 2000  # a claim is one sentence, a few hundred characters at most
 
 
 class Sourcing(models.TextChoices):
@@ -399,7 +403,10 @@ class Claim(Publishable):
         CONTEXT = "context", "Context"
 
     key = stable_key_field()
-    text = models.TextField(help_text="One sentence in the editor's words; the quotes go in citations.")
+    text = models.TextField(
+        validators=[MaxLengthValidator(MAX_CLAIM_TEXT)],
+        help_text="One sentence in the editor's words; the quotes go in citations.",
+    )
     round = models.ForeignKey(Round, on_delete=models.PROTECT, null=True, blank=True, related_name="claims")
     issues = models.ManyToManyField(Issue, through=ClaimIssue, blank=True, related_name="claims")
     party = models.ForeignKey(
@@ -452,9 +459,15 @@ class Claim(Publishable):
     date_note = models.TextField(
         "how the date was established",
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="Say how an inferred date was inferred, the year included.",
     )
-    notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
+    notes = models.TextField(
+        "editor's notes",
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Internal; never public.",
+    )
     articles = models.ManyToManyField(SourceArticle, through="Citation", related_name="claims")
     # The second reading: who last changed what a check covers, and who checked it since. Editors see
     # the names; readers see only the date of the check.
@@ -593,7 +606,7 @@ class Claim(Publishable):
         return {name: getattr(self, name) for name in CHECKED_FIELDS}
 
     def save(self, *args, **kwargs):
-        if self.pk and self.checked_on is not None and not _keeping_checks.get():
+        if self.pk and self.checked_on is not None and self.pk not in _keeping_checks.get():
             stored = (
                 type(self)
                 ._base_manager.filter(pk=self.pk)
@@ -622,7 +635,7 @@ class Claim(Publishable):
 
     def clear_check(self) -> None:
         """A citation changed: the second reader's check no longer covers what the claim rests on."""
-        if not _keeping_checks.get():
+        if self.pk not in _keeping_checks.get():
             Claim._base_manager.filter(pk=self.pk).update(checked_on=None, checked_by=None)
             self.checked_on = self.checked_by = None
 
@@ -640,16 +653,18 @@ CHECKED_FIELDS = (
     "date_precision",
 )
 NOT_CHECKED = "no second editor has checked it against its sources"
-_keeping_checks = contextvars.ContextVar("keeping_checks", default=False)
+_keeping_checks = contextvars.ContextVar("keeping_checks", default=frozenset())
 
 
 @contextmanager
 def keeping_checks():
-    """Writes that restore claims with their citations as a package records them (an import): the
-    package's check date stands for the claim as written, so its citations do not clear it."""
-    token = _keeping_checks.set(True)
+    """Yields a set for the claims an import creates with their citations, as its package records
+    them: the package's check date stands for such a claim as written, so its citations do not clear
+    it. A claim the archive already holds keeps its own check, cleared by any change, as always."""
+    created = set()
+    token = _keeping_checks.set(created)
     try:
-        yield
+        yield created
     finally:
         _keeping_checks.reset(token)
 
@@ -681,10 +696,16 @@ class Citation(Timestamped):
     note = models.TextField(
         "public note",
         blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
         help_text="Shown to readers beside the quote: how this article's wording differs "
         "(“says ‘over 390’”, “past tense: an earlier proposal”).",
     )
-    editor_note = models.TextField("editor's note", blank=True, help_text="Internal; never public.")
+    editor_note = models.TextField(
+        "editor's note",
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Internal; never public.",
+    )
 
     objects = LinkQuerySet.as_manager()
     public_with = ("claim", "article")
@@ -805,13 +826,20 @@ class Disagreement(Publishable):
         help_text="A neutral question: “How many drones did Russia launch before the talks?”",
     )
     description = models.TextField(
-        blank=True, help_text="How the articles differ, in one or two neutral sentences."
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="How the articles differ, in one or two neutral sentences.",
     )
     round = models.ForeignKey(
         Round, on_delete=models.PROTECT, null=True, blank=True, related_name="disagreements"
     )
     claims = models.ManyToManyField(Claim, through="DisagreementClaim", related_name="disagreements")
-    notes = models.TextField("editor's notes", blank=True, help_text="Internal; never public.")
+    notes = models.TextField(
+        "editor's notes",
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Internal; never public.",
+    )
 
     history = HistoricalRecords()
 

@@ -56,6 +56,21 @@ def write_rows(path: Path, rows: list[list[str]]) -> None:
         csv.writer(file, lineterminator="\r\n").writerows(rows)
 
 
+def write_table(folder: Path, name: str, rows: list[dict]) -> Path:
+    """A package file of the table `name` with its public columns (and any other the rows fill):
+    each row's cells as given, the others empty."""
+    from talks.dataset.tables import TABLES_BY_FILE
+
+    table = TABLES_BY_FILE[f"{name}.csv"]
+    filled = {column for row in rows for column in row}
+    header = [column.name for column in table.columns if not column.internal or column.name in filled]
+    folder.mkdir(parents=True, exist_ok=True)
+    write_rows(
+        folder / table.file_name, [header] + [[row.get(column, "") for column in header] for row in rows]
+    )
+    return folder
+
+
 def set_cell(path: Path, line: int, column: str, value: str) -> None:
     """Change one cell, naming the row by its line in the file (the header is line 1)."""
     rows = read_rows(path)

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from sources.models import SourceArticle
-from talks.models import Citation, Claim, Delegation, Membership, Round
+from talks.models import MAX_CLAIM_TEXT, Citation, Claim, Delegation, Membership, Round
 from tests.admin_forms import article_form, claim_form, form_as_shown, inline_forms, round_form
 from tests.builders import make_article, make_citation, make_participant, make_party, make_round, make_track
 
@@ -59,6 +59,16 @@ def test_an_article_keeps_its_own_url_when_edited(admin_client):
     assert response.status_code == 302
     article.refresh_from_db()
     assert article.headline == "Corrected headline"
+
+
+def test_a_claim_text_past_its_limit_is_refused_beside_the_text(admin_client):
+    text = "The talks went on. " * 200
+    response = admin_client.post(reverse("admin:talks_claim_add"), claim_form([], text=text))
+    assert response.status_code == 200
+    assert field_errors(response, "text") == [
+        f"Ensure this value has at most {MAX_CLAIM_TEXT} characters (it has {len(text.strip())})."
+    ]
+    assert not Claim.objects.exists()
 
 
 def test_a_quote_not_in_the_articles_stored_text_is_refused_beside_the_quote(admin_client):

@@ -2,14 +2,26 @@
 
 import io
 import shutil
+import stat
+import zipfile
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from sources.models import SourceArticle
-from talks.models import Claim, Round
+from talks.dataset.state import dataset_token
+from talks.models import MAX_CLAIM_TEXT, Claim, Disagreement, DisagreementClaim, PublicChange, Round
 from tests.builders import make_claim
-from tests.packages import archive_state, copy_of_seed, import_seed, read_rows, set_cell, write_rows
+from tests.packages import (
+    ARCHIVE_MODELS,
+    archive_state,
+    copy_of_seed,
+    import_seed,
+    read_rows,
+    set_cell,
+    write_rows,
+    write_table,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +257,72 @@ def test_a_nul_character_is_refused_with_its_place_and_nothing_changes(package, 
         "claims.csv:3: text: contains a NUL character (\\x00), which the archive cannot store"
     ]
     assert archive_state() == existing_archive
+
+
+def test_a_cell_longer_than_its_column_may_hold_is_refused_at_its_line_and_column(package, existing_archive):
+    set_cell(package / "claims.csv", 3, "text", "x" * (MAX_CLAIM_TEXT + 1))
+    assert refusal(package) == [
+        f"claims.csv:3: text: longer than the {MAX_CLAIM_TEXT:,} characters this column may hold"
+    ]
+    assert archive_state() == existing_archive
+
+
+def test_a_cell_of_megabytes_over_many_lines_is_refused_at_the_line_its_row_starts(package, existing_archive):
+    set_cell(package / "claims.csv", 3, "notes", "An editor's remark.\n" * 250_000)
+    assert refusal(package) == ["claims.csv:3: notes: longer than the 10,000 characters this column may hold"]
+    assert archive_state() == existing_archive
+
+
+def test_a_symbolic_link_in_a_package_folder_is_refused_and_not_followed(package, tmp_path, existing_archive):
+    system_file = tmp_path / "passwd"
+    system_file.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (package / "claims.csv").unlink()
+    (package / "claims.csv").symlink_to(system_file)
+    assert refusal(package) == [
+        "claims.csv:1: (file): a symbolic link, not read: put the file itself in the package"
+    ]
+    assert archive_state() == existing_archive
+
+
+def zip_of(path, members: dict[str, bytes], links: dict[str, str] | None = None):
+    """A zip of these members, and of symbolic links to these targets."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        for name, target in (links or {}).items():
+            link = zipfile.ZipInfo(name)
+            link.external_attr = (stat.S_IFLNK | 0o777) << 16
+            archive.writestr(link, target)
+    return path
+
+
+@pytest.mark.parametrize("name", ["../claims.csv", "/claims.csv", "parley/../../claims.csv"])
+def test_a_zip_member_named_outside_the_package_is_refused(tmp_path, existing_archive, name):
+    draft = {"key": "new", "text": "A draft.", "kind": "statement", "sourcing": "reported"}
+    claims = write_table(tmp_path / "folder", "claims", [draft | {"publication_status": "draft"}])
+    package = zip_of(tmp_path / "package.zip", {name: (claims / "claims.csv").read_bytes()})
+    assert refusal(package) == [
+        f"{name}:1: (file): named outside the package (an absolute path or ..): not read"
+    ]
+    assert archive_state() == existing_archive
+
+
+def test_a_symbolic_link_in_a_zip_is_refused_and_not_followed(tmp_path, existing_archive):
+    package = zip_of(tmp_path / "package.zip", {}, links={"claims.csv": "/etc/passwd"})
+    assert refusal(package) == [
+        "claims.csv:1: (file): a symbolic link, not read: put the file itself in the package"
+    ]
+    assert archive_state() == existing_archive
+
+
+def history_rows() -> int:
+    return sum(model.history.count() for model in [*ARCHIVE_MODELS, Disagreement, DisagreementClaim])
+
+
+def test_importing_what_the_archive_holds_changes_nothing_not_even_the_dataset_token(package):
+    import_seed()
+    before = (dataset_token(), history_rows(), PublicChange.objects.count())
+    assert before[0] is not None
+    output = run_import(package)
+    assert f"claims: 0 new, 0 updated, {seed_claims(package)} unchanged" in output
+    assert (dataset_token(), history_rows(), PublicChange.objects.count()) == before

@@ -1,16 +1,23 @@
 """Reading a data package into the archive.
 
-Every file and row is checked before anything is written; then the rows are written in one
-transaction, each validated by its model as the admin would. Any problem anywhere leaves the database
-as it was. Rows are matched on their stable keys, so importing a package twice changes nothing the
-second time, and records the package does not mention are never touched.
+A package is checked in stages, each once the one before it found nothing wrong:
+1. every file, row by row: its header, each cell's type, allowed values and length, duplicate keys;
+2. in one transaction, every row written in dependency order, each validated by its model as the
+   admin's forms validate it, and each reference found in the package or in the archive;
+3. every record the package publishes, held to the rules the admin's publish action applies
+   (`publication_problems`: a claim's citation of a published article and its second reading, a
+   disagreement's two published claims, a round's start date).
+Any problem, a dry run, or a package that changes nothing rolls the transaction back: the archive,
+its history, its corrections log and its dataset token stay as they were.
+
+Files are read a row at a time (`talks.dataset.reading`), once to check and again to write, and never
+held whole: what is kept from row to row is each table's keys. Rows are matched on their stable keys,
+so importing a package twice changes nothing the second time, and records the package does not
+mention are never touched.
 """
 
-import csv
 import datetime
-import io
 import re
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import reduce
@@ -21,29 +28,19 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from sources.records import PublicationStatus, Publishable
 from talks import tallies
 from talks.changes import one_entry_per_record
+from talks.dataset.reading import FILE, ROW, CsvFile, Problem, package_members, too_long
 from talks.dataset.tables import DATE, INTEGER, TABLES, TABLES_BY_FILE, Column, Table
-from talks.models import keeping_checks
+from talks.models import Claim, keeping_checks
 
 PACKAGE_DESCRIPTOR = "datapackage.json"
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 INTEGER_PATTERN = re.compile(r"\d+")
-# Article texts pasted for quote checks can be long; the csv module's default cap is 128 KB a cell.
-csv.field_size_limit(16 * 1024 * 1024)
-FILE = "(file)"
-ROW = "(row)"
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    column: str
-    message: str
-
-    def __str__(self):
-        return f"{self.file}:{self.line}: {self.column}: {self.message}"
+# Past this many, the problems are listed no further: a file bad on every row would otherwise fill
+# memory with them, and the first thousand say what needs fixing.
+MAX_PROBLEMS = 1000
 
 
 @dataclass
@@ -66,53 +63,23 @@ class ImportResult:
     def ok(self) -> bool:
         return not self.problems
 
-
-class PackageRefused(Exception):
-    """Raised inside the transaction so that nothing of a refused package is kept."""
-
-
-# Reading the files ----------------------------------------------------------------------------------
+    @property
+    def changes(self) -> bool:
+        return any(self.created.values()) or any(self.updated.values())
 
 
-def read_files(path: Path) -> dict[str, bytes]:
-    """The package's files by name, from a folder or from a `.zip` (files at its root or in one folder)."""
-    path = Path(path)
-    if path.is_dir():
-        return {child.name: child.read_bytes() for child in sorted(path.iterdir()) if child.is_file()}
-    if path.suffix.lower() == ".zip" and path.is_file():
-        with zipfile.ZipFile(path) as archive:
-            names = [name for name in archive.namelist() if not name.endswith("/")]
-            folders = {name.split("/", 1)[0] for name in names if "/" in name}
-            prefix = f"{folders.pop()}/" if len(folders) == 1 and all("/" in name for name in names) else ""
-            return {
-                name[len(prefix) :]: archive.read(name) for name in names if "/" not in name[len(prefix) :]
-            }
-    raise FileNotFoundError(f"{path} is neither a folder nor a .zip file")
+class RollBack(Exception):
+    """Raised inside the transaction so that none of it is kept: a refused package, a dry run, or a
+    package that changes nothing (whose recount of the tallies would still touch the tables)."""
 
 
-def decode(name: str, raw: bytes, problems: list[Problem]) -> str | None:
-    if raw.startswith(b"\xef\xbb\xbf"):  # the byte-order mark spreadsheets add
-        raw = raw[3:]
-    if not raw.strip():
-        problems.append(Problem(name, 1, FILE, "the file is empty: it needs at least a header row"))
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        problems.append(
-            Problem(
-                name,
-                line,
-                FILE,
-                f"not UTF-8 text (byte 0x{raw[error.start]:02X} cannot be read); save the file as UTF-8",
-            )
-        )
-        return None
+# Checking each file ---------------------------------------------------------------------------------
 
 
-def convert(column: Column, text: str) -> tuple[object, str | None]:
+def convert(column: Column, limit: int, text: str) -> tuple[object, str | None]:
     """The typed value of one cell, or the reason it is not acceptable."""
+    if len(text) > limit:
+        return None, too_long(limit)
     if "\x00" in text:
         # PostgreSQL stores no NUL in text and would refuse it mid-import with a traceback.
         return None, "contains a NUL character (\\x00), which the archive cannot store"
@@ -139,75 +106,136 @@ def convert(column: Column, text: str) -> tuple[object, str | None]:
     return value, None
 
 
-def parse_table(table: Table, text: str, problems: list[Problem]) -> tuple[list[str], list[Row]]:
-    """The file's header and typed rows; what cannot be read becomes a problem."""
-    name = table.file_name
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [cell.strip() for cell in next(reader)]
-    except (StopIteration, csv.Error) as error:
-        problems.append(Problem(name, 1, FILE, f"no header row could be read ({error})"))
-        return [], []
-    known = {column.name for column in table.columns}
-    header_problems = [
-        Problem(name, 1, title or "(blank)", f"unknown column; {table.name} has: {', '.join(sorted(known))}")
+def header_problems(table: Table, line: int, header: list[str]) -> list[Problem]:
+    name, known = table.file_name, {column.name for column in table.columns}
+    problems = [
+        Problem(
+            name, line, title or "(blank)", f"unknown column; {table.name} has: {', '.join(sorted(known))}"
+        )
         for title in header
         if title not in known
     ]
-    header_problems += [
-        Problem(name, 1, title, "this column appears twice")
+    problems += [
+        Problem(name, line, title, "this column appears twice")
         for title in set(header)
         if header.count(title) > 1
     ]
-    header_problems += [
-        Problem(name, 1, column.name, "missing column")
+    problems += [
+        Problem(name, line, column.name, "missing column")
         for column in table.public_columns()
         if column.name not in header
     ]
-    if header_problems:
-        problems.extend(header_problems)
-        return header, []
+    return problems
 
-    columns = [table.column(title) for title in header]
-    rows, first_seen = [], {}
-    line = reader.line_num + 1
-    try:
-        for cells in reader:
-            row_line, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
-                continue
+
+class TableFile:
+    """One table's file in the package: read row by row, each row typed and checked."""
+
+    def __init__(self, file: CsvFile):
+        self.file, self.table = file, file.table
+        self.header: list[str] = []
+
+    def rows(self, problems: list[Problem]):
+        """The typed rows that have no problem of their own, from the file's beginning."""
+        table, name = self.table, self.table.file_name
+        lines = self.file.rows(problems)
+        first = next(lines, None)
+        if first is None:
+            return
+        line, cells = first
+        self.header = [cell.strip() for cell in cells]
+        wrong = header_problems(table, line, self.header)
+        if wrong:
+            problems.extend(wrong)
+            lines.close()
+            return
+        columns = [(column, table.cell_limit(column)) for column in map(table.column, self.header)]
+        for line, cells in lines:
             if len(cells) != len(columns):
                 problems.append(
                     Problem(
-                        name, row_line, ROW, f"this row has {len(cells)} cells; the header has {len(columns)}"
+                        name, line, ROW, f"this row has {len(cells)} cells; the header has {len(columns)}"
                     )
                 )
                 continue
             values, row_ok = {}, True
-            for column, text_value in zip(columns, cells, strict=True):
-                values[column.name], message = convert(column, text_value)
+            for (column, limit), text in zip(columns, cells, strict=True):
+                values[column.name], message = convert(column, limit, text)
                 if message:
-                    problems.append(Problem(name, row_line, column.name, message))
+                    problems.append(Problem(name, line, column.name, message))
                     row_ok = False
-            if not row_ok:
-                continue
-            row = Row(row_line, values)
-            key = row.key(table.primary_key)
-            if key in first_seen:
-                problems.append(
-                    Problem(
-                        name,
-                        row_line,
-                        ", ".join(table.primary_key),
-                        f"duplicate key {', '.join(map(str, key))!r}: first on line {first_seen[key]}",
-                    )
+            if row_ok:
+                yield Row(line, values)
+
+
+@dataclass
+class Checked:
+    """What checking a table's file keeps for writing it: where each key is, and for a table that
+    refers to itself (issues and their parents), which key each row refers to."""
+
+    file: TableFile
+    lines: dict[tuple, int] = field(default_factory=dict)
+    parents: dict[tuple, tuple] = field(default_factory=dict)
+
+
+def self_reference(table: Table) -> tuple[str, ...] | None:
+    return next((fields for fields, target, _ in table.foreign_keys if target == table.name), None)
+
+
+def check_file(file: TableFile, problems: list[Problem]) -> Checked:
+    table, checked = file.table, Checked(file)
+    parent_fields = self_reference(table)
+    for row in file.rows(problems):
+        key = row.key(table.primary_key)
+        if key in checked.lines:
+            problems.append(
+                Problem(
+                    table.file_name,
+                    row.line,
+                    ", ".join(table.primary_key),
+                    f"duplicate key {', '.join(map(str, key))!r}: first on line {checked.lines[key]}",
                 )
-                continue
-            first_seen[key] = row_line
-            rows.append(row)
-    except csv.Error as error:
-        problems.append(Problem(name, reader.line_num, ROW, f"not valid CSV: {error}"))
-    return header, rows
+            )
+        else:
+            checked.lines[key] = row.line
+        if parent_fields and all(row.key(parent_fields)):
+            checked.parents[key] = row.key(parent_fields)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    check_cycles(checked, problems)
+    return checked
+
+
+def check_cycles(checked: Checked, problems: list[Problem]) -> None:
+    if not checked.parents:
+        return
+    column = ", ".join(self_reference(checked.file.table))
+    for key, line in checked.lines.items():
+        seen, current = set(), key
+        while current in checked.parents and current not in seen:
+            seen.add(current)
+            current = checked.parents[current]
+            if current == key:
+                problems.append(
+                    Problem(checked.file.table.file_name, line, column, "the issue would sit beneath itself")
+                )
+                break
+
+
+def depths(checked: Checked) -> dict[tuple, int]:
+    """How many rows of the package each row sits beneath, so that each is written after its parent.
+    (Cycles were refused when the file was checked.)"""
+    found: dict[tuple, int] = {}
+    for key in checked.lines:
+        chain = []
+        while key in checked.lines and key not in found:
+            chain.append(key)
+            key = checked.parents.get(key)
+        depth = found.get(key, -1)  # a parent outside the package, or none, is written already
+        for link in reversed(chain):
+            depth += 1
+            found[link] = depth
+    return found
 
 
 # Keys and references --------------------------------------------------------------------------------
@@ -229,36 +257,75 @@ class Keys:
         for *key, pk in table.model._default_manager.filter(condition).values_list(*paths, "pk"):
             self.ids[table.name][tuple(key)] = pk
 
-    def get(self, table_name: str, key: tuple) -> int | None:
-        return self.ids[table_name].get(key)
+    def get(self, table: Table, key: tuple) -> int | None:
+        if key not in self.ids[table.name]:
+            self.load(table, {key})
+        return self.ids[table.name].get(key)
 
 
-def foreign_key_values(table: Table, row: Row):
-    """Each foreign key of the row that is filled in: (its columns, target table, the key it names)."""
-    for fields, target_name, _ in table.foreign_keys:
-        key = row.key(fields)
-        if all(part not in ("", None) for part in key):
-            yield fields, TABLES_BY_NAME[target_name], key
+def model_field(table: Table, fields: tuple[str, ...]) -> str:
+    """The model field a group of reference columns fills: `delegation` for round and party."""
+    return table.column(fields[0]).orm_path.split("__", 1)[0]
 
 
-def check_references(parsed: dict[str, list[Row]], keys: Keys, problems: list[Problem]) -> None:
-    """Every key a row refers to exists, in the package or in the archive."""
-    in_package = {
-        name: {row.key(TABLES_BY_NAME[name].primary_key) for row in rows} for name, rows in parsed.items()
-    }
-    for name, rows in parsed.items():
-        table = TABLES_BY_NAME[name]
-        needed = defaultdict(set)
-        for row in rows:
-            for _, target, key in foreign_key_values(table, row):
-                if key not in in_package.get(target.name, ()):
-                    needed[target.name].add(key)
-        for target_name, target_keys in needed.items():
-            keys.load(TABLES_BY_NAME[target_name], target_keys)
-        for row in rows:
-            for fields, target, key in foreign_key_values(table, row):
-                if key not in in_package.get(target.name, ()) and keys.get(target.name, key) is None:
-                    problems.append(
+# Writing --------------------------------------------------------------------------------------------
+
+
+class Writer:
+    """Writes checked files into the archive, inside the caller's transaction."""
+
+    def __init__(self, checked: dict[str, Checked], result: ImportResult, created_claims: set[int]):
+        self.checked, self.result, self.created_claims = checked, result, created_claims
+        self.keys = Keys()
+        self.publishing: dict[str, list[tuple[int, int]]] = defaultdict(list)  # table -> (line, pk)
+        self._kept: dict[str, set[str]] = {}
+
+    def write(self) -> None:
+        for table in TABLES:
+            if table.name in self.checked:
+                for row in self.rows_in_order(self.checked[table.name]):
+                    self.write_row(table, row)
+                    if len(self.result.problems) >= MAX_PROBLEMS:
+                        return
+
+    def rows_in_order(self, checked: Checked):
+        """The file's rows, each after the row of the package it refers to in its own table."""
+        if not checked.parents:
+            yield from checked.file.rows(self.result.problems)
+            return
+        depth = depths(checked)
+        table = checked.file.table
+        for level in range(max(depth.values()) + 1):
+            for row in checked.file.rows(self.result.problems):
+                if depth[row.key(table.primary_key)] == level:
+                    yield row
+
+    def kept_by_archive(self, table: Table) -> set[str]:
+        """Columns of fields editors cannot edit, which the archive keeps itself (the second reader's
+        check): the package restores them on a record it creates; on one the archive holds, only the
+        archive changes them."""
+        if table.name not in self._kept:
+            self._kept[table.name] = {
+                column.name for column in table.columns if not table.field(column).editable
+            }
+        return self._kept[table.name]
+
+    def references(self, table: Table, row: Row) -> dict[str, int | None] | None:
+        """The ids the row's references name, by model field; None if one cannot be found."""
+        ids, found = {}, True
+        for fields, target_name, _ in table.foreign_keys:
+            key = row.key(fields)
+            attname = model_field(table, fields) + "_id"
+            if any(part in ("", None) for part in key):
+                ids[attname] = None
+                continue
+            target = TABLES_BY_NAME[target_name]
+            ids[attname] = self.keys.get(target, key)
+            if ids[attname] is None:
+                found = False
+                checked = self.checked.get(target_name)
+                if checked is None or key not in checked.lines:
+                    self.result.problems.append(
                         Problem(
                             table.file_name,
                             row.line,
@@ -267,156 +334,128 @@ def check_references(parsed: dict[str, list[Row]], keys: Keys, problems: list[Pr
                             "nor in the archive",
                         )
                     )
-    if "issues" in parsed:
-        check_issue_cycles(parsed["issues"], problems)
+                # else: the row it refers to was refused, and that problem is reported at its line.
+        return ids if found else None
 
+    def write_row(self, table: Table, row: Row) -> None:
+        fk_values = self.references(table, row)
+        if fk_values is None:
+            return
+        fk_columns = {name for fields, _, _ in table.foreign_keys for name in fields}
+        lookup = {}
+        for name in table.primary_key:
+            if name in fk_columns:
+                fields = next(f for f, _, _ in table.foreign_keys if name in f)
+                attname = model_field(table, fields) + "_id"
+                lookup[attname] = fk_values[attname]
+            else:
+                lookup[name] = row.values[name]
+        record = table.model._default_manager.filter(**lookup).first()
+        created = record is None
+        if created:
+            record = table.model(**lookup)
+        was_published = getattr(record, "publication_status", None) == PublicationStatus.PUBLISHED
 
-def check_issue_cycles(rows: list[Row], problems: list[Problem]) -> None:
-    parent_of = {row.values["slug"]: row.values["parent"] for row in rows}
-    for row in rows:
-        seen, current = set(), row.values["slug"]
-        while current in parent_of and parent_of[current] and current not in seen:
-            seen.add(current)
-            current = parent_of[current]
-            if current == row.values["slug"]:
-                problems.append(
-                    Problem("issues.csv", row.line, "parent", "the issue would sit beneath itself")
+        new_values = dict(fk_values)
+        for name in self.checked[table.name].file.header:
+            if name not in fk_columns and (created or name not in self.kept_by_archive(table)):
+                new_values[name] = row.values[name]
+        changed = [attname for attname, value in new_values.items() if getattr(record, attname) != value]
+        for attname in changed:
+            setattr(record, attname, new_values[attname])
+
+        if created or changed:
+            try:
+                record.full_clean()
+                with transaction.atomic():  # a savepoint: a refused row must not abort the transaction
+                    record.save()
+            except ValidationError as error:
+                self.report(table, row, error)
+                return
+            except IntegrityError as error:
+                self.result.problems.append(
+                    Problem(table.file_name, row.line, ROW, f"refused by the database: {error}")
                 )
-                break
+                return
+            if created and table.model is Claim:
+                self.created_claims.add(record.pk)
+            if isinstance(record, Publishable) and record.is_published and not was_published:
+                self.publishing[table.name].append((row.line, record.pk))
+        (self.result.created if created else self.result.updated if changed else self.result.unchanged)[
+            table.name
+        ] += 1
+        self.keys.ids[table.name][row.key(table.primary_key)] = record.pk
 
+    def report(self, table: Table, row: Row, error: ValidationError) -> None:
+        columns_of = {model_field(table, fields): ", ".join(fields) for fields, _, _ in table.foreign_keys}
+        for field_name, messages in error.message_dict.items():
+            column = ROW if field_name == NON_FIELD_ERRORS else columns_of.get(field_name, field_name)
+            for message in messages:
+                self.result.problems.append(Problem(table.file_name, row.line, column, message))
 
-def parents_first(rows: list[Row]) -> list[Row]:
-    """Issues ordered so each parent in the package is written before its sub-issues."""
-    by_slug = {row.values["slug"]: row for row in rows}
-    ordered, placed = [], set()
-
-    def place(row):
-        if row.values["slug"] in placed:
-            return
-        placed.add(row.values["slug"])
-        parent = by_slug.get(row.values["parent"])
-        if parent:
-            place(parent)
-        ordered.append(row)
-
-    for row in rows:
-        place(row)
-    return ordered
-
-
-# Writing --------------------------------------------------------------------------------------------
-
-
-def model_field(table: Table, fields: tuple[str, ...]) -> str:
-    """The model field a group of reference columns fills: `delegation` for round and party."""
-    return table.column(fields[0]).orm_path.split("__", 1)[0]
-
-
-def write_row(table: Table, header: list[str], row: Row, keys: Keys, result: ImportResult) -> None:
-    fk_columns = {name for fields, _, _ in table.foreign_keys for name in fields}
-    fk_values, unresolved = {}, False
-    for fields, target_name, _ in table.foreign_keys:
-        key = row.key(fields)
-        if all(part not in ("", None) for part in key):
-            pk = keys.get(target_name, key)
-            if pk is None:
-                keys.load(TABLES_BY_NAME[target_name], {key})
-                pk = keys.get(target_name, key)
-            unresolved = unresolved or pk is None
-            fk_values[model_field(table, fields) + "_id"] = pk
-        else:
-            fk_values[model_field(table, fields) + "_id"] = None
-    if unresolved:
-        return  # the record it refers to was refused above, and that problem is already reported
-
-    lookup = {}
-    for name in table.primary_key:
-        if name in fk_columns:
-            fields = next(f for f, _, _ in table.foreign_keys if name in f)
-            attname = model_field(table, fields) + "_id"
-            lookup[attname] = fk_values[attname]
-        else:
-            lookup[name] = row.values[name]
-    manager = table.model._default_manager
-    record = manager.filter(**lookup).first()
-    created = record is None
-    if created:
-        record = table.model(**lookup)
-
-    new_values = dict(fk_values)
-    new_values.update({name: row.values[name] for name in header if name not in fk_columns})
-    changed = [attname for attname, value in new_values.items() if getattr(record, attname) != value]
-    for attname in changed:
-        setattr(record, attname, new_values[attname])
-
-    if created or changed:
-        try:
-            record.full_clean()
-            with transaction.atomic():  # a savepoint: a refused row must not abort the whole transaction
-                record.save()
-        except ValidationError as error:
-            columns_of = {
-                model_field(table, fields): ", ".join(fields) for fields, _, _ in table.foreign_keys
-            }
-            for field_name, messages in error.message_dict.items():
-                column = ROW if field_name == NON_FIELD_ERRORS else columns_of.get(field_name, field_name)
-                for message in messages:
-                    result.problems.append(Problem(table.file_name, row.line, column, message))
-            return
-        except IntegrityError as error:
-            result.problems.append(
-                Problem(table.file_name, row.line, ROW, f"refused by the database: {error}")
-            )
-            return
-    (result.created if created else result.updated if changed else result.unchanged)[table.name] += 1
-    keys.ids[table.name][row.key(table.primary_key)] = record.pk
+    def check_publishing(self) -> None:
+        """The records the package publishes, as written, against the admin's publishing rules."""
+        for table_name, published in self.publishing.items():
+            table = TABLES_BY_NAME[table_name]
+            for start in range(0, len(published), 500):
+                batch = published[start : start + 500]
+                records = table.model._default_manager.in_bulk([pk for _, pk in batch])
+                for line, pk in batch:
+                    for problem in records[pk].publication_problems():
+                        self.result.problems.append(
+                            Problem(
+                                table.file_name, line, "publication_status", f"cannot be published: {problem}"
+                            )
+                        )
 
 
 def import_package(path: Path, dry_run: bool = False) -> ImportResult:
     """Check the whole package, then write it in one transaction; on any problem write nothing."""
     result = ImportResult()
-    files = read_files(path)
-    parsed: dict[str, list[Row]] = {}
-    headers: dict[str, list[str]] = {}
-    for name, raw in files.items():
-        if name == PACKAGE_DESCRIPTOR or not name.lower().endswith(".csv"):
-            continue
-        table = TABLES_BY_FILE.get(name)
-        if table is None:
-            known = ", ".join(table.file_name for table in TABLES)
-            result.problems.append(Problem(name, 1, FILE, f"not a Parley table; the tables are: {known}"))
-            continue
-        text = decode(name, raw, result.problems)
-        if text is not None:
-            headers[table.name], parsed[table.name] = parse_table(table, text, result.problems)
-    if not parsed and not result.problems:
-        result.problems.append(Problem(str(path), 1, FILE, "no Parley tables (CSV files) found here"))
-
-    keys = Keys()
-    if not result.problems:
-        check_references(parsed, keys, result.problems)
-    if result.problems:
-        return result
-
-    try:
-        # Counts are refreshed once at the end, not after each of possibly thousands of rows.
-        # The package's check dates stand for its claims as written, citations included.
-        # The corrections log gets one entry per record published or visibly changed.
-        with transaction.atomic(), one_entry_per_record(), tallies.deferred(), keeping_checks():
-            for table in TABLES:
-                if table.name not in parsed:
-                    continue
-                rows = parsed[table.name]
-                if table.name == "issues":
-                    rows = parents_first(rows)
-                for row in rows:
-                    write_row(table, headers[table.name], row, keys, result)
-            if result.problems or dry_run:
-                raise PackageRefused
-    except PackageRefused:
-        pass
+    checked: dict[str, Checked] = {}
+    with package_members(path, result.problems) as members:
+        for name, opener in members.items():
+            if name == PACKAGE_DESCRIPTOR or not name.lower().endswith(".csv"):
+                continue
+            table = TABLES_BY_FILE.get(name)
+            if table is None:
+                known = ", ".join(table.file_name for table in TABLES)
+                result.problems.append(Problem(name, 1, FILE, f"not a Parley table; the tables are: {known}"))
+                continue
+            checked[table.name] = check_file(TableFile(CsvFile(table, opener)), result.problems)
+            if len(result.problems) >= MAX_PROBLEMS:
+                result.problems.append(
+                    Problem(
+                        name, 1, FILE, f"checking stopped after {MAX_PROBLEMS:,} problems; fix these first"
+                    )
+                )
+                break
+        if not checked and not result.problems:
+            result.problems.append(Problem(str(path), 1, FILE, "no Parley tables (CSV files) found here"))
+        if not result.problems:
+            write(checked, result, dry_run)
     result.problems.sort(key=lambda problem: (problem.file, problem.line, problem.column))
     return result
+
+
+def write(checked: dict[str, Checked], result: ImportResult, dry_run: bool) -> None:
+    try:
+        # Counts are refreshed once at the end, not after each of possibly thousands of rows.
+        # The corrections log gets one entry per record published or visibly changed.
+        with (
+            transaction.atomic(),
+            one_entry_per_record(),
+            tallies.deferred(),
+            keeping_checks() as created_claims,
+        ):
+            writer = Writer(checked, result, created_claims)
+            writer.write()
+            if not result.problems:
+                writer.check_publishing()
+            if result.problems or dry_run or not result.changes:
+                raise RollBack
+    except RollBack:
+        pass
 
 
 TABLES_BY_NAME = {table.name: table for table in TABLES}

@@ -8,6 +8,8 @@ them change together.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ImproperlyConfigured
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -30,6 +32,8 @@ from talks.models import (
 )
 
 STRING, DATE, INTEGER, BOOLEAN = "string", "date", "integer", "boolean"
+# The longest cell of a date or a whole number, which have no length limit of their own.
+SHORT_CELL = 100
 ALIAS_SEPARATOR = "; "
 
 
@@ -83,6 +87,30 @@ class Table:
 
     def public_columns(self) -> tuple[Column, ...]:
         return tuple(column for column in self.columns if not column.internal)
+
+    def field(self, column: Column) -> models.Field:
+        """The model field a column holds, through its references: `round__slug` is a round's slug."""
+        model = self.model
+        *relations, name = column.orm_path.split("__")
+        for relation in relations:
+            model = model._meta.get_field(relation).related_model
+        return model._meta.get_field(name)
+
+    def cell_limit(self, column: Column) -> int:
+        """The most characters a cell of the column may hold: its model field's limit, the one the
+        admin's forms enforce."""
+        if column.type in (DATE, INTEGER):
+            return SHORT_CELL
+        field = self.field(column)
+        limits = [v.limit_value for v in field.validators if isinstance(v, MaxLengthValidator)]
+        if not limits:
+            raise ImproperlyConfigured(f"{field} has no length limit, so its column {column.name} has none")
+        return min(limits)
+
+    def row_limit(self) -> int:
+        """The most characters a row of the table's file may take: every cell at its limit, quoted,
+        each of its characters a quote mark (which CSV doubles), and a delimiter."""
+        return sum(2 * self.cell_limit(column) + 3 for column in self.columns)
 
 
 PUBLISHED = PublicationStatus.PUBLISHED
