@@ -9,7 +9,7 @@ WEB_BIND ?= 127.0.0.1:8000
 WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
 
-.PHONY: run test editor check check-deploy serve bench soak lint format clean
+.PHONY: run test editor add-editor check check-deploy serve bench soak lint format clean
 
 # Installing is stamped, so a second `make run` skips it and starts in seconds.
 $(VENV)/bin/python:
@@ -25,7 +25,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	touch $@ $(VENV)/.runtime-installed
 
 # Local development: debug on, SQLite unless DATABASE_URL says otherwise.
-run editor: export DJANGO_DEBUG ?= 1
+run editor add-editor: export DJANGO_DEBUG ?= 1
 
 run: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
@@ -42,6 +42,12 @@ editor: $(VENV)/.runtime-installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_roles
 	$(PY) manage.py createsuperuser
+
+# An editor's login in one step: make add-editor NAME=alice (CHIEF=1 for a chief editor).
+add-editor: $(VENV)/.runtime-installed
+	@test -n "$(NAME)" || { echo "Say whose login: make add-editor NAME=alice (CHIEF=1 for a chief editor)"; exit 2; }
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py create_editor "$(NAME)" $(if $(CHIEF),--chief)
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest
