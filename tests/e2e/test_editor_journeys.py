@@ -10,7 +10,17 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from talks.models import Claim
-from tests.builders import make_article, make_citation, make_claim, make_outlet, make_round
+from tests.builders import (
+    make_article,
+    make_citation,
+    make_claim,
+    make_delegation,
+    make_membership,
+    make_outlet,
+    make_participant,
+    make_party,
+    make_round,
+)
 
 PASSWORD = "a long unguessable password"
 
@@ -49,6 +59,9 @@ def test_a_new_editor_logs_in_and_previews_and_a_chief_publishes_the_round_with_
     call_command("create_editor", "edwina", "--noinput", stdout=io.StringIO())
     call_command("create_editor", "chiara", "--chief", "--noinput", stdout=io.StringIO())
     round_ = make_round(title="Third round in Abu Dhabi", slug="abu-dhabi-third-round")
+    for party in ("Russia", "Ukraine", "United States"):
+        delegation = make_delegation(round=round_, party=make_party(name=party))
+        make_membership(delegation=delegation, participant=make_participant(), title="Deputy minister")
     claim = make_claim(text="The delegations met for two days.", round=round_, kind="event")
     make_citation(
         claim=claim,
@@ -70,10 +83,14 @@ def test_a_new_editor_logs_in_and_previews_and_a_chief_publishes_the_round_with_
     chief = new_context()
     log_in(chief, "chiara")
     chief.goto(f"/admin/talks/round/{round_.pk}/change/")
+    expect(chief.locator('input[value="Deputy minister"]')).to_have_count(3)
+    # The delegations and their seats fit the form at 1280 px: no sideways scrolling.
+    assert chief.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     chief.get_by_role("link", name="Publish with its drafts…").click()
-    expect(chief.locator(".publish-plan li")).to_have_count(3)  # the article, the round, the claim
-    chief.get_by_role("button", name="Publish these 3 records").click()
-    expect(chief.get_by_text("Published 3 records.")).to_be_visible()
+    # The article, the three seated people, the round and the claim.
+    expect(chief.locator(".publish-plan li")).to_have_count(6)
+    chief.get_by_role("button", name="Publish these 6 records").click()
+    expect(chief.get_by_text("Published 6 records.")).to_be_visible()
 
     reader.goto(round_.get_absolute_url())
     expect(reader.get_by_role("heading", level=1)).to_have_text("Third round in Abu Dhabi")
