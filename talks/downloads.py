@@ -7,6 +7,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from django import forms
 from django.conf import settings
 from django.http import FileResponse
 from django.shortcuts import render
@@ -74,8 +75,45 @@ def downloads(request):
         "page_url": request.build_absolute_uri(),
         "tables": [(table, columns_for(table, everything=False)) for table in TABLES],
         "exports": EXPORTS,
+        "list_parameters": list_parameters(),
     }
     return render(request, "talks/downloads.html", context)
+
+
+def list_parameters() -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Each list's query parameters, read from its filters: (list, [(parameter, label, values)])."""
+    from talks.exports import DOWNLOAD_PARAMETERS, FILTERS
+
+    lists = []
+    for name, filterset_class in FILTERS.items():
+        rows = []
+        for field_name, field in filterset_class(
+            queryset=filterset_class.base_queryset()
+        ).form.fields.items():
+            suffixes = getattr(field.widget, "suffixes", None)
+            names = [f"{field_name}_{suffix}" for suffix in suffixes] if suffixes else [field_name]
+            rows.append((", ".join(names), str(field.label or field_name), values_of(field)))
+        rows.append(("page", "Page", "a whole number; downloads hold every page"))
+        rows += [
+            (parameter, "Byte-order mark (downloads)", "1")
+            for parameter in DOWNLOAD_PARAMETERS
+            if parameter == "bom"
+        ]
+        lists.append((name, rows))
+    return lists
+
+
+def values_of(field) -> str:
+    """What a filter's parameter takes, in words, without reading the records it chooses among."""
+    if isinstance(field, forms.ModelChoiceField):
+        return "a key (slug) of a published record"
+    if isinstance(field, forms.ChoiceField):
+        return ", ".join(str(value) for value, _ in field.choices if value not in ("", None))
+    if isinstance(field, forms.MultiValueField):
+        return "a date, YYYY-MM-DD"
+    if isinstance(field, (forms.IntegerField, forms.DecimalField)):
+        return "a whole number"
+    return "text"
 
 
 def dataset_download(request):

@@ -29,9 +29,13 @@ from talks.filters import (
     RoundFilter,
     SourceFilter,
     narrows,
+    parameters_of,
+    unknown_parameters,
 )
 from talks.models import Citation, Membership
 from talks.querysets import compiled
+
+DOWNLOAD_PARAMETERS = ("bom", "page")  # read by every download beside its list's filters
 
 FILTERS = {
     "claims": ClaimFilter,
@@ -328,6 +332,15 @@ def download(request, name, fmt):
     export = EXPORTS_BY_NAME[name]
     filterset_class = FILTERS[export.filters_of]
     filterset = filterset_class(request.GET, queryset=filterset_class.base_queryset(), request=request)
+    # `page` is read and set aside: a download holds every page of the list it was copied from.
+    unknown = unknown_parameters(filterset, request.GET, also=DOWNLOAD_PARAMETERS)
+    if unknown:
+        known = ", ".join(sorted(parameters_of(filterset) | set(DOWNLOAD_PARAMETERS)))
+        return HttpResponseBadRequest(
+            f"Unknown parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}; nothing was "
+            f"exported. This download takes: {known}.\n",
+            content_type="text/plain; charset=utf-8",
+        )
     # A FilterSet's .qs silently ignores invalid fields: an export must never drop a filter unseen.
     if not filterset.is_valid():
         return HttpResponseBadRequest(

@@ -58,6 +58,22 @@ def narrowing_values(filterset) -> dict:
     }
 
 
+def parameters_of(filterset) -> set[str]:
+    """The query parameters a list's filters read: a field's name, or for a range its two ends."""
+    names = set()
+    for name, field in filterset.form.fields.items():
+        suffixes = getattr(field.widget, "suffixes", None)
+        names |= {f"{name}_{suffix}" for suffix in suffixes} if suffixes else {name}
+    return names
+
+
+def unknown_parameters(filterset, query, also: tuple = ()) -> list[str]:
+    """The parameters of `query` this list neither filters by nor otherwise reads (`also`), in the
+    order given: a typo (`isue=`) or another list's filter (`year=` on claims)."""
+    known = parameters_of(filterset) | set(also)
+    return [name for name in query if name not in known]
+
+
 def narrows(filterset) -> bool:
     """Whether a valid filterset's values leave out any record."""
     return bool(narrowing_values(filterset))

@@ -23,6 +23,7 @@ from talks.filters import (
     narrowing_values,
     narrows,
     published_issue_ids_beneath,
+    unknown_parameters,
 )
 from talks.list_index import FACET_CHOICES, AmongValues, CountedFacet, ListIndex, WithinRange
 from talks.models import (
@@ -259,6 +260,7 @@ class PublicListView(FilterView):
             active_filters=self.active_filters(),
             facets=self.facets(result) if valid else [],
             filters_valid=valid,
+            ignored_parameters=unknown_parameters(self.filterset, self.request.GET, also=("page",)),
         )
         return context
 

@@ -1,0 +1,73 @@
+"""A parameter a list does not take is never silently ignored: a download refuses it, naming it, and a
+list page says it was ignored."""
+
+import pytest
+from django.urls import reverse
+
+from talks.exports import FILTERS
+from talks.filters import parameters_of
+from tests.builders import make_public_claim
+
+pytestmark = pytest.mark.django_db
+
+LISTS = {
+    "claims": "claim_list",
+    "rounds": "round_list",
+    "sources": "source_list",
+    "participants": "participant_list",
+    "issues": "issue_list",
+    "disagreements": "disagreement_list",
+}
+
+
+def test_a_download_with_a_misspelt_filter_is_refused_naming_it(client):
+    make_public_claim()
+    response = client.get("/claims.csv?isue=territory")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert body.startswith("Unknown parameter: isue; nothing was exported.")
+    assert "issue" in body.split("This download takes:")[1]
+
+
+def test_a_download_refuses_a_filter_of_another_list(client):
+    response = client.get("/claims.json?year=2031")
+    assert response.status_code == 400 and "year" in response.content.decode()
+
+
+def test_a_list_page_says_which_parameters_it_ignored_and_still_lists(client):
+    claim = make_public_claim(text="Listed whatever the typo.")
+    page = client.get(reverse("claim_list") + "?year=2031&isue=territory").content.decode()
+    assert "Ignored: year, isue, not filters of this list." in page
+    assert "Listed whatever the typo." in page
+    assert claim.get_absolute_url() in page
+
+
+def test_every_list_and_its_downloads_take_each_of_their_own_parameters(client):
+    for name, url_name in LISTS.items():
+        filterset_class = FILTERS[name]
+        filterset = filterset_class({}, queryset=filterset_class.base_queryset())
+        query = "&".join(f"{parameter}=" for parameter in sorted(parameters_of(filterset)))
+        page = client.get(f"{reverse(url_name)}?{query}&page=1")
+        assert page.status_code == 200, name
+        assert "Ignored:" not in page.content.decode(), name
+        assert client.get(f"/{name}.csv?{query}&bom=1").status_code == 200, name
+
+
+def test_the_rounds_list_takes_the_year_the_claims_list_does_not(client):
+    assert "Ignored:" not in client.get(reverse("round_list") + "?year=2026").content.decode()
+    assert "Ignored: year" in client.get(reverse("claim_list") + "?year=2026").content.decode()
+
+
+def test_the_downloads_page_lists_each_lists_parameters_from_its_filters(client):
+    import re
+
+    page = client.get(reverse("downloads")).content.decode()
+    for name in LISTS:
+        filterset_class = FILTERS[name]
+        section = page.split(f'id="parameters-{name}"')[1].split("</table>")[0]
+        cells = re.findall(r'<th scope="row"><code>([^<]+)</code>', section)
+        listed = {parameter for cell in cells for parameter in cell.split(", ")}
+        expected = parameters_of(filterset_class({}, queryset=filterset_class.base_queryset()))
+        assert listed == expected | {"page", "bom"}, name
+    claims = page.split('id="parameters-claims"')[1].split("</table>")[0]
+    assert "unnamed_sources" in claims
