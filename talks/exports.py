@@ -7,8 +7,10 @@ step per cell; the bytes are those Python's `csv` writer would make of the typed
 """
 
 import datetime
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from urllib.parse import urlencode
 
 from django.db import connections
 from django.db.models import Case, CharField, F, Func, SlugField, Value, When
@@ -327,6 +329,22 @@ def invalid_filters_message(filterset) -> str:
     return "\n".join(lines) + "\n"
 
 
+def file_name(name: str, filterset, fmt: str) -> str:
+    """`claims-2026-12-03.csv` for a whole list; a filtered one is named apart, by a digest of its
+    filters, so two downloads of one day are not saved over each other."""
+    today = timezone.localdate().isoformat()
+    if not narrows(filterset):
+        return f"{name}-{today}.{fmt}"
+    filters = sorted(
+        (key, value)
+        for key, values in filterset.data.lists()
+        for value in values
+        if key not in DOWNLOAD_PARAMETERS
+    )
+    digest = hashlib.sha256(urlencode(filters).encode()).hexdigest()[:8]
+    return f"{name}-filtered-{digest}-{today}.{fmt}"
+
+
 def download(request, name, fmt):
     """`/<name>.csv` or `/<name>.json`: the rows its list shows for these filters, all pages."""
     export = EXPORTS_BY_NAME[name]
@@ -353,7 +371,6 @@ def download(request, name, fmt):
     else:
         typed = typed_rows(export.columns, rows)
         response = StreamingHttpResponse(json_chunks(export.columns, typed), content_type="application/json")
-    today = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="{name}-{today}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{file_name(name, filterset, fmt)}"'
     response["Link"] = f'<{reverse("downloads")}#codebook-{name}>; rel="describedby"'
     return response

@@ -127,7 +127,8 @@ def home(request):
     for track in tracks:
         track.public_rounds = list(reversed(latest_rounds.get(track.pk, [])))
     issues = list(Issue.objects.published().filter(parent__isnull=True))
-    claim_counts = tallies.counts_for_records("claims.issue", issues)
+    # With their sub-issues' claims, as each issue's own page counts them.
+    claim_counts = tallies.counts_for_records(tallies.ISSUE_TREE, issues)
     for issue in issues:
         issue.claim_count = claim_counts.get(issue.pk, 0)
     context = {

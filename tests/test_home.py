@@ -49,3 +49,17 @@ def test_the_timeline_shows_each_tracks_six_latest_published_rounds_oldest_first
         f"Long {n}" for n in range(3, 9)
     ]
     assert [round_.title for round_ in tracks["Short track"].public_rounds] == ["Short 1", "Short 2"]
+
+
+def test_an_issue_on_the_home_page_counts_its_sub_issues_claims_as_its_own_page_does(client):
+    from tests.builders import make_issue, make_public_claim
+
+    territory = make_issue(name="Territory", publication_status=PUBLISHED)
+    donbas = make_issue(name="Donbas", parent=territory, publication_status=PUBLISHED)
+    make_public_claim(issue=territory)
+    make_public_claim(issue=donbas)
+    make_public_claim(issue=donbas)
+    home = client.get(reverse("home"))
+    counts = {issue.name: issue.claim_count for issue in home.context["issues"]}
+    assert counts == {"Territory": 3}
+    assert client.get(territory.get_absolute_url()).context["claim_count"] == 3

@@ -71,3 +71,20 @@ def test_the_downloads_page_lists_each_lists_parameters_from_its_filters(client)
         assert listed == expected | {"page", "bom"}, name
     claims = page.split('id="parameters-claims"')[1].split("</table>")[0]
     assert "unnamed_sources" in claims
+
+
+def test_filtered_and_unfiltered_downloads_are_named_apart_and_each_filter_by_its_own_name(client):
+    from django.utils import timezone
+
+    def name_of(url):
+        disposition = client.get(url)["Content-Disposition"]
+        return disposition.split('filename="')[1].rstrip('"')
+
+    today = timezone.localdate().isoformat()
+    assert name_of("/claims.csv") == f"claims-{today}.csv"
+    assert name_of("/claims.csv?page=3&bom=1") == f"claims-{today}.csv"
+    disputed = name_of("/claims.csv?disputed=true")
+    undisputed = name_of("/claims.json?disputed=false")
+    assert disputed.startswith("claims-filtered-") and disputed.endswith(f"-{today}.csv")
+    assert undisputed.removesuffix(".json") != disputed.removesuffix(".csv")
+    assert name_of("/claims.csv?disputed=true&bom=1") == disputed
