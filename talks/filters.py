@@ -44,6 +44,17 @@ class PublicFilterForm(forms.Form):
     """The form of every public list's filters, its widgets rendered with Jinja2 (see PublicFormRenderer)."""
 
     default_renderer = PublicFormRenderer()
+    RANGE_ENDS = {"after": "from", "min": "from", "before": "to", "max": "to"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A range's label names no single input: each of its two inputs says which end it is.
+        for field in self.fields.values():
+            for widget, suffix in zip(
+                getattr(field.widget, "widgets", ()), getattr(field.widget, "suffixes", ())
+            ):
+                end = self.RANGE_ENDS.get(suffix, suffix)
+                widget.attrs["aria-label"] = f"{str(field.label).removesuffix(' (from, to)')}: {end}"
 
 
 def narrowing_values(filterset) -> dict:
@@ -423,11 +434,11 @@ class RoundFilter(django_filters.FilterSet):
         ),
         typed=True,  # tracks accumulate over decades (200 at full size); the facet links the frequent
     )
-    party = SlugFilter(queryset=public_parties, method="filter_party")
+    party = SlugFilter(queryset=public_parties, method="filter_party", label="Party")
     issue = SlugFilter(
         queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
     )
-    year = WholeNumberFilter(field_name="start_date__year", min_value=1900, max_value=2200)
+    year = WholeNumberFilter(field_name="start_date__year", min_value=1900, max_value=2200, label="Year")
     date = django_filters.DateFromToRangeFilter(field_name="start_date", label="Start date (from, to)")
     country = django_filters.ChoiceFilter(choices=round_countries)
     status = django_filters.ChoiceFilter(choices=Round.Status.choices)

@@ -88,3 +88,31 @@ def test_filtered_and_unfiltered_downloads_are_named_apart_and_each_filter_by_it
     assert disputed.startswith("claims-filtered-") and disputed.endswith(f"-{today}.csv")
     assert undisputed.removesuffix(".json") != disputed.removesuffix(".csv")
     assert name_of("/claims.csv?disputed=true&bom=1") == disputed
+
+
+def test_every_filter_input_on_every_list_has_a_name_a_screen_reader_can_read(client):
+    from html.parser import HTMLParser
+
+    class Inputs(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inputs, self.labelled = [], set()
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "label" and attrs.get("for"):
+                self.labelled.add(attrs["for"])
+            if tag in ("input", "select") and attrs.get("type") not in ("hidden", "submit"):
+                self.inputs.append(attrs)
+
+    for url_name in LISTS.values():
+        html = client.get(reverse(url_name)).content.decode()
+        assert "[invalid name]" not in html, url_name
+        parser = Inputs()
+        parser.feed(html)
+        unnamed = [
+            attrs.get("name")
+            for attrs in parser.inputs
+            if not attrs.get("aria-label") and attrs.get("id") not in parser.labelled
+        ]
+        assert unnamed == [], (url_name, unnamed)
