@@ -71,3 +71,12 @@ def test_a_reader_follows_a_claims_disagreement_and_sees_each_version_with_its_s
     expect(versions).to_have_count(2)
     expect(versions.nth(0).locator(".references q").first).to_be_visible()
     expect(versions.nth(1).locator(".references q").first).to_be_visible()
+
+
+def test_on_a_phone_the_claims_filter_form_is_reached_from_the_top_of_the_list(page):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/claims/")
+    jump = page.get_by_role("link", name="Filter this list")
+    expect(jump).to_be_in_viewport()
+    jump.click()
+    expect(page.get_by_role("heading", name="Filter")).to_be_in_viewport()
