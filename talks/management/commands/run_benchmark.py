@@ -21,6 +21,7 @@ from talks.models import Claim, Disagreement, Issue, Participant, Round
 from talks.sitemaps import blocks_with_published_records
 
 EXPORTS = ["rounds", "claims", "sources", "participants", "issues", "citations", "delegations"]
+SERVER_THREADS = 8  # per gunicorn worker, as `make serve` runs by default
 
 
 def reference_loop_ms() -> float:
@@ -199,12 +200,13 @@ class Command(BaseCommand):
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_SECURE_COOKIES": "0",
+            "WEB_THREADS": str(SERVER_THREADS),  # sizes each worker's database pool (config/settings.py)
         }
         gunicorn = Path(sys.executable).with_name("gunicorn")
         command = [str(gunicorn), "config.wsgi:application", "--worker-class", "gthread", "--workers", "2"]
         command += [
             "--threads",
-            "8",
+            str(SERVER_THREADS),
             "--bind",
             f"127.0.0.1:{port}",
             "--timeout",
