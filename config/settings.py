@@ -178,6 +178,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = env_header("DJANGO_PROXY_SSL_HEADER")
 
 ADMIN_URL = env_url_path("ADMIN_URL", default="admin/")
+# Where a login goes when its `next` is missing or refused (another site's address): the editors'
+# desk, rather than Django's default /accounts/profile/, which Parley does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Where the full dataset zip offered at /downloads/ is cached between changes to the archive.
 DOWNLOADS_DIR = Path(env_str("DOWNLOADS_DIR") or BASE_DIR / "var" / "downloads")
