@@ -8,6 +8,8 @@ ADMIN_PATH = $(or $(ADMIN_URL),admin/)
 WEB_BIND ?= 127.0.0.1:8000
 WEB_WORKERS ?= 2
 WEB_THREADS ?= 8
+# config/settings.py reads it too, to give the database pool room for every thread.
+export WEB_THREADS
 
 .PHONY: run test editor add-editor check check-deploy serve bench soak lint format clean
 

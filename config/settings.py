@@ -6,6 +6,7 @@ rather than surfacing later as a confusing error. The README lists every variabl
 """
 
 import datetime
+import math
 import os
 from pathlib import Path
 
@@ -55,14 +56,31 @@ def env_url_path(name: str, default: str) -> str:
     return raw
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     raw = env_str(name)
     if raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be at least {minimum}.")
+    return value
+
+
+def env_seconds(name: str, default: float) -> float:
+    """A positive duration in seconds, such as `2` or `0.5`."""
+    raw = env_str(name)
+    if raw == "":
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds < math.inf):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a positive number of seconds, such as 1.5.")
+    return seconds
 
 
 def env_header(name: str) -> tuple[str, str] | None:
@@ -76,8 +94,12 @@ def env_header(name: str) -> tuple[str, str] | None:
     return header, value
 
 
+POOL_MIN_SIZE = 4  # PostgreSQL connections each server process keeps open (psycopg's default)
+
+
 def database_from_url(url: str) -> dict:
-    """The default database: a SQLite file in the project folder unless DATABASE_URL names another."""
+    """The default database: a SQLite file in the project folder unless DATABASE_URL names another.
+    On PostgreSQL, also how long to wait for it (DATABASE_CONNECT_TIMEOUT, DATABASE_POOL_TIMEOUT)."""
     if url == "":
         url = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     try:
@@ -102,8 +124,23 @@ def database_from_url(url: str) -> dict:
             ),
         }
     elif engine == "django.db.backends.postgresql":
-        # Django's own psycopg pool; it requires CONN_MAX_AGE = 0, which parse() above sets.
-        database.setdefault("OPTIONS", {})["pool"] = True
+        options = database.setdefault("OPTIONS", {})
+        # An unreachable database must fail a request within a couple of seconds, not psycopg's 30:
+        # a load balancer takes a /healthz that does not answer for a timeout, not for a 503.
+        # libpq gives up connecting after connect_timeout (whole seconds, 2 at least; a
+        # ?connect_timeout= in the URL wins); a request gives up waiting for a connection from the
+        # pool after the pool's timeout.
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", default=2, minimum=2))
+        # Django's own psycopg pool; it requires CONN_MAX_AGE = 0, which parse() above sets. A thread
+        # holds its connection for the whole request, a long download included, so the pool has room
+        # for every thread of a worker (gunicorn's --threads, WEB_THREADS in the Makefile): then the
+        # timeout only ever waits for the database, never for another reader's download to end.
+        threads = env_int("WEB_THREADS", default=8, minimum=1)
+        options["pool"] = {
+            "min_size": POOL_MIN_SIZE,
+            "max_size": max(threads, POOL_MIN_SIZE),
+            "timeout": env_seconds("DATABASE_POOL_TIMEOUT", default=1.5),
+        }
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL names the {engine} backend; Parley runs on SQLite or PostgreSQL."
@@ -141,6 +178,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = env_header("DJANGO_PROXY_SSL_HEADER")
 
 ADMIN_URL = env_url_path("ADMIN_URL", default="admin/")
+# Where a login goes when its `next` is missing or refused (another site's address): the editors'
+# desk, rather than Django's default /accounts/profile/, which Parley does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Where the full dataset zip offered at /downloads/ is cached between changes to the archive.
 DOWNLOADS_DIR = Path(env_str("DOWNLOADS_DIR") or BASE_DIR / "var" / "downloads")

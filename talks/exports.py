@@ -8,7 +8,9 @@ step per cell; the bytes are those Python's `csv` writer would make of the typed
 
 import datetime
 import hashlib
+import itertools
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from urllib.parse import urlencode
 
@@ -38,6 +40,8 @@ from talks.models import Citation, Membership
 from talks.querysets import compiled
 
 DOWNLOAD_PARAMETERS = ("bom", "page")  # read by every download beside its list's filters
+
+logger = logging.getLogger(__name__)
 
 FILTERS = {
     "claims": ClaimFilter,
@@ -294,14 +298,18 @@ def csv_lines(columns: tuple[Column, ...], queryset, batch_size: int = ROWS_PER_
 
 
 def csv_chunks(columns: tuple[Column, ...], queryset, byte_order_mark: bool) -> Iterator[str | bytes]:
-    """The CSV text in chunks of rows, so a large download never sits whole in memory."""
-    header = ",".join(quoted(column.name) for column in columns) + LINE_END
-    yield ("\ufeff" if byte_order_mark else "") + header
+    """The CSV text in chunks of rows, so a large download never sits whole in memory. The header
+    comes with the first rows, so that the first chunk needs the database (see `streamed`)."""
+    header = ("\ufeff" if byte_order_mark else "") + ",".join(quoted(column.name) for column in columns)
+    header += LINE_END
     postgresql = connections[queryset.db].vendor == "postgresql"
     if postgresql and not any(finished_in_python(column) for column in columns):
-        yield from copied_csv(columns, queryset)
+        chunks = copied_csv(columns, queryset)
+        yield header.encode() + next(chunks, b"")
     else:
-        yield from joined_csv(columns, queryset)
+        chunks = joined_csv(columns, queryset)
+        yield header + next(chunks, "")
+    yield from chunks
 
 
 def json_value(value):
@@ -309,17 +317,42 @@ def json_value(value):
 
 
 def json_chunks(columns: tuple[Column, ...], rows: Iterable[list]) -> Iterator[str]:
-    """A JSON array of objects, one per row, streamed; unknown values are null, lists are arrays."""
+    """A JSON array of objects, one per row, streamed; unknown values are null, lists are arrays.
+    The array opens in the chunk of the first rows, so that the first chunk needs the database."""
     names = [column.name for column in columns]
-    yield "["
-    parts = []
+    parts = ["["]
     for count, row in enumerate(rows):
         record = {name: json_value(value) for name, value in zip(names, row, strict=True)}
         parts.append(("," if count else "") + "\n" + json.dumps(record, ensure_ascii=False))
-        if len(parts) == ROWS_PER_CHUNK:
+        if len(parts) >= ROWS_PER_CHUNK:
             yield "".join(parts)
             parts = []
     yield "".join(parts) + "\n]\n"
+
+
+def streamed(chunks: Iterable, description: str) -> Iterator:
+    """A download's chunks for a StreamingHttpResponse, the first of them made before it starts.
+
+    The first chunk holds the first rows, so a database that fails before them fails the request
+    with a server error, not a 200 that ends after the header. After that the status is sent: an
+    error is logged and raised on to the server, which then drops the connection without the
+    chunked encoding's closing chunk (gunicorn does), so that a client sees a cut transfer, never a
+    file that looks complete. Nothing between here and the server may swallow it.
+    """
+    chunks = iter(chunks)
+    made = list(itertools.islice(chunks, 1))
+
+    def all_chunks():
+        sent = 0
+        try:
+            for chunk in itertools.chain(made, chunks):
+                yield chunk
+                sent += 1
+        except Exception:
+            logger.exception("%s broke off after %d chunks; the client sees it cut.", description, sent)
+            raise
+
+    return all_chunks()
 
 
 def invalid_filters_message(filterset) -> str:
@@ -367,10 +400,13 @@ def download(request, name, fmt):
     rows = rows_for(export, filterset.qs, narrowed=narrows(filterset))
     if fmt == "csv":
         content = csv_chunks(export.columns, rows, byte_order_mark=request.GET.get("bom") == "1")
-        response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+        content_type = "text/csv; charset=utf-8"
     else:
-        typed = typed_rows(export.columns, rows)
-        response = StreamingHttpResponse(json_chunks(export.columns, typed), content_type="application/json")
+        content = json_chunks(export.columns, typed_rows(export.columns, rows))
+        content_type = "application/json"
+    response = StreamingHttpResponse(
+        streamed(content, f"The download {request.get_full_path()}"), content_type=content_type
+    )
     response["Content-Disposition"] = f'attachment; filename="{file_name(name, filterset, fmt)}"'
     response["Link"] = f'<{reverse("downloads")}#codebook-{name}>; rel="describedby"'
     return response

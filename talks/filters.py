@@ -51,7 +51,7 @@ class PublicFilterForm(forms.Form):
         # A range's label names no single input: each of its two inputs says which end it is.
         for field in self.fields.values():
             for widget, suffix in zip(
-                getattr(field.widget, "widgets", ()), getattr(field.widget, "suffixes", ())
+                getattr(field.widget, "widgets", ()), getattr(field.widget, "suffixes", ()), strict=False
             ):
                 end = self.RANGE_ENDS.get(suffix, suffix)
                 widget.attrs["aria-label"] = f"{str(field.label).removesuffix(' (from, to)')}: {end}"

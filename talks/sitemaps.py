@@ -23,6 +23,7 @@ from talks.models import Claim, Disagreement, Issue, Participant, Round
 from talks.querysets import compiled
 
 BLOCK = 5_000  # records a sitemap page covers at most (the protocol allows 50,000 URLs)
+LAST_PAGE = 10**9  # the highest page number a section's URL may carry
 PAGES = [  # the public pages that are not records
     "home",
     "round_list",
@@ -91,7 +92,9 @@ def index(request):
 def page_number(request) -> int:
     """The `p` of a section's URL (1 when absent); anything else is a page that does not exist."""
     text = request.GET.get("p", "1")
-    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= 10**9:
+    # Digits, and few: Python refuses to read a number of more than 4,300 digits (a ValueError).
+    readable = text.isascii() and text.isdigit() and len(text) <= len(str(LAST_PAGE))
+    if not (readable and 0 < int(text) <= LAST_PAGE):
         raise Http404("No such sitemap page.")
     return int(text)
 

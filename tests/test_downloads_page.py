@@ -7,10 +7,12 @@ import zipfile
 
 import pandas
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
+from django.test import Client
 from django.urls import reverse
 from frictionless import validate
 
+from talks import downloads
 from talks.dataset.state import dataset_token, package_tables
 from talks.dataset.tables import EXPORTS, TABLES
 from talks.models import Claim
@@ -110,6 +112,22 @@ def test_the_dataset_file_is_kept_while_the_archive_stays_and_rebuilt_when_it_ch
     make_claim(text="A new draft changes the archive.")
     after = built_packages(client, settings)
     assert len(first) == len(after) == 1 and first != after
+
+
+def test_a_dataset_build_that_loses_the_database_is_a_server_error_and_leaves_no_partial_zip(
+    settings, monkeypatch
+):
+    """The zip is built whole before its response starts, so unlike a list's download it is never
+    cut mid-stream: a failed build is an error status, and the next download builds it again."""
+
+    def losing_the_database(path, everything):
+        path.write_bytes(b"PK\x03\x04 the start of a zip")
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(downloads, "write_package", losing_the_database)
+    response = Client(raise_request_exception=False).get(reverse("dataset_download"))
+    assert response.status_code == 500
+    assert list(settings.DOWNLOADS_DIR.glob("*.zip")) == []
 
 
 def test_every_write_to_a_table_of_the_package_moves_its_token_whoever_writes_and_reading_does_not(client):

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Group
@@ -217,6 +218,16 @@ def test_a_reader_is_sent_to_the_login_and_never_reaches_the_admin(client):
     response = client.get(admin_url(Claim, "changelist"))
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
     assert client.get(reverse("deleted_records")).status_code == 302
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", ""])
+def test_a_login_whose_next_address_is_refused_lands_on_the_admin_index(client, editor, next_url):
+    response = client.post(
+        reverse("admin:login") + "?" + urlencode({"next": next_url}),
+        {"username": "edith", "password": "a long unguessable password", "next": next_url},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+    assert client.get(response["Location"]).status_code == 200
 
 
 def test_repeated_failed_logins_lock_the_account_out_for_a_finite_cool_off(client, editor, settings):

@@ -1,10 +1,14 @@
 """Downloads of every list: exactly the rows the list shows, safe in a spreadsheet, streamed."""
 
+import contextlib
 import csv
 import io
+import itertools
 import json
 
 import pytest
+from django.db import OperationalError
+from django.test import Client
 from django.urls import reverse
 
 from talks import exports as exports_module
@@ -160,3 +164,49 @@ def test_filters_that_cannot_match_give_a_csv_of_just_its_header(client, monkeyp
         assert response.status_code == 200
         lines = b"".join(response.streaming_content).decode().splitlines()
         assert lines == [",".join(column.name for column in export.columns)], export.name
+
+
+def losing_the_database_after(pieces: int, monkeypatch):
+    """The downloads' row sources made to fail, as a dropped database connection does, after their
+    first `pieces`: rows, batches of two rows, or small pieces of PostgreSQL's COPY output."""
+
+    def cut(source):
+        # Closed as a real failure inside it would end it: a COPY left open holds its connection.
+        with contextlib.closing(source):
+            yield from itertools.islice(source, pieces)
+            raise OperationalError("server closed the connection unexpectedly")
+
+    fetched, copied, typed = (
+        exports_module.fetched_in_batches,
+        exports_module.copied_csv,
+        exports_module.typed_rows,
+    )
+    monkeypatch.setattr(exports_module, "fetched_in_batches", lambda rows, size: cut(fetched(rows, 2)))
+    monkeypatch.setattr(exports_module, "copied_csv", lambda columns, rows: cut(copied(columns, rows)))
+    monkeypatch.setattr(exports_module, "typed_rows", lambda columns, rows: cut(typed(columns, rows)))
+    monkeypatch.setattr(exports_module, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(exports_module, "ROWS_PER_CHUNK", 2)
+
+
+@pytest.mark.parametrize("url", ["/claims.csv", "/citations.csv", "/claims.json"])
+def test_a_download_cut_mid_stream_is_not_ended_cleanly(client, monkeypatch, caplog, url):
+    complete = b"".join(client.get(url).streaming_content)
+    losing_the_database_after(1, monkeypatch)
+    response = client.get(url)
+    assert response.status_code == 200  # sent before the database was lost
+    received = []
+    with pytest.raises(OperationalError):  # the server then drops the connection: no closing chunk
+        for chunk in response.streaming_content:
+            received.append(chunk)
+    received = b"".join(received)
+    first_line = complete.index(b"\n") + 1
+    assert first_line < len(received) < len(complete) and complete.startswith(received)
+    assert f"The download {url} broke off" in caplog.text and "ERROR" in caplog.text
+
+
+@pytest.mark.parametrize("url", ["/claims.csv", "/citations.csv", "/claims.json"])
+def test_a_download_whose_database_fails_before_the_first_rows_answers_a_server_error(url):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        losing_the_database_after(0, monkeypatch)
+        response = Client(raise_request_exception=False).get(url)
+    assert response.status_code == 500  # not a 200 that ends after the header

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ import feedparser
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import OperationalError, close_old_connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, close_old_connections, connection, connections
 from django.test import Client
 from django.urls import reverse
 
@@ -268,6 +269,40 @@ def test_healthz_reports_a_broken_database_as_503(client):
     with mock.patch("talks.views.connection.cursor", side_effect=OperationalError("connection refused")):
         response = client.get("/healthz")
     assert response.status_code == 503 and b"database unavailable" in response.content
+
+
+def a_closed_port() -> int:
+    """A port on this machine that nothing listens on: a database there refuses every connection."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def database_unreachable():
+    """The default database, with its settings as configured, moved to a closed port: what the site
+    meets when its PostgreSQL server is down."""
+    working = connections[DEFAULT_DB_ALIAS]
+    settings_dict = {**working.settings_dict, "HOST": "127.0.0.1", "PORT": str(a_closed_port())}
+    # Its own alias, so that it gets a pool of its own rather than the test database's.
+    unreachable = type(working)(settings_dict, alias="unreachable")
+    connections[DEFAULT_DB_ALIAS] = unreachable
+    try:
+        yield
+    finally:
+        connections[DEFAULT_DB_ALIAS] = working
+        unreachable.close_pool()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the connection pool is PostgreSQL's")
+def test_with_postgresql_unreachable_healthz_answers_503_and_pages_a_server_error():
+    # How soon is settled by the pool's timeout (tests/test_settings.py); here, that they answer.
+    assert connection.settings_dict["OPTIONS"]["pool"]["timeout"] < 2
+    with database_unreachable():
+        health = Client().get("/healthz")
+        page = Client(raise_request_exception=False).get(reverse("claim_list"))
+    assert health.status_code == 503 and b"database unavailable" in health.content
+    assert page.status_code == 500
 
 
 def structured_data(html):

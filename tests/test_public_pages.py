@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from sources.models import SourceArticle
@@ -195,3 +196,31 @@ def test_the_seeds_disagreements_are_all_listed_and_each_of_their_claims_links_t
 def test_the_sitemap_lists_the_disagreements(client):
     section = page(client, reverse("sitemap_section", args=["disagreements"]) + "?p=1")
     assert "/disagreements/drone-count-before-the-talks/" in section
+
+
+HUGE = "9" * 10_000  # more digits than Python turns into a number (4,300) without raising ValueError
+# Addresses anyone can type, each with what it answers: not found, or a clear refusal; never a 500.
+HOSTILE_URLS = [
+    (f"/sitemap-claims.xml?p={HUGE}", 404),
+    (f"/sitemap-rounds.xml?p={HUGE}", 404),
+    (f"/sitemap-pages.xml?p={HUGE}", 404),
+    ("/sitemap-claims.xml?p=99999999999999999999", 404),
+    (f"/claims/?page={HUGE}", 404),
+    ("/claims/?page=-1", 404),
+    (f"/rounds/?page={HUGE}", 404),
+    (f"/changes/?page={HUGE}", 404),
+    (f"/claims/{HUGE}/", 404),
+    ("/sources/99999999999999999999/", 404),  # beyond a 64-bit key
+    (f"/claims.csv?min_outlets={HUGE}", 400),
+    (f"/rounds.json?year={HUGE}", 400),
+    (f"/claims.csv?page={HUGE}", 200),  # a download holds every page: it takes no page number
+    (f"/claims/?min_outlets={HUGE}", 200),  # the list, with its filter marked as not valid
+    (f"/rounds/?year={HUGE}&date_after={HUGE}", 200),
+    (f"/search/?q={HUGE}", 400),  # longer than a search may be
+    (f"/claims/feed/?page={HUGE}", 200),
+]
+
+
+@pytest.mark.parametrize(("url", "status"), HOSTILE_URLS, ids=[url[:40] for url, _ in HOSTILE_URLS])
+def test_an_address_with_a_number_too_large_to_read_is_never_a_server_error(url, status):
+    assert Client(raise_request_exception=False).get(url).status_code == status

@@ -57,9 +57,61 @@ def test_no_database_url_means_a_tuned_sqlite_file_in_the_project_folder():
 def test_postgresql_uses_djangos_connection_pool_without_persistent_connections():
     database = database_from_url("postgres://parley:secret@db.internal:5432/parley")
     assert database["ENGINE"] == "django.db.backends.postgresql"
-    assert database["OPTIONS"]["pool"] is True
+    assert isinstance(database["OPTIONS"]["pool"], dict)
     assert database["CONN_MAX_AGE"] == 0
     assert (database["HOST"], database["NAME"], database["USER"]) == ("db.internal", "parley", "parley")
+
+
+POSTGRESQL = "postgres://parley:secret@db.internal:5432/parley"
+DATABASE_WAITS = ("DATABASE_CONNECT_TIMEOUT", "DATABASE_POOL_TIMEOUT", "WEB_THREADS")
+
+
+def test_an_unreachable_postgresql_fails_a_request_within_two_seconds_by_default(monkeypatch):
+    for name in DATABASE_WAITS:
+        monkeypatch.delenv(name, raising=False)
+    options = database_from_url(POSTGRESQL)["OPTIONS"]
+    assert options["connect_timeout"] == 2  # libpq's shortest
+    assert options["pool"]["timeout"] < 2  # psycopg's own default is 30 s
+
+
+def test_the_database_waits_and_the_threads_the_pool_serves_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "5")
+    monkeypatch.setenv("DATABASE_POOL_TIMEOUT", "0.5")
+    monkeypatch.setenv("WEB_THREADS", "12")
+    options = database_from_url(POSTGRESQL)["OPTIONS"]
+    assert (options["connect_timeout"], options["pool"]["timeout"]) == (5, 0.5)
+    assert options["pool"]["max_size"] == 12  # a connection for each thread: none waits for another's
+
+
+def test_a_pool_for_few_threads_still_keeps_its_minimum_open(monkeypatch):
+    monkeypatch.setenv("WEB_THREADS", "1")
+    pool = database_from_url(POSTGRESQL)["OPTIONS"]["pool"]
+    assert 1 <= pool["min_size"] <= pool["max_size"]
+
+
+def test_a_connect_timeout_in_the_database_url_wins(monkeypatch):
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "5")
+    options = database_from_url(POSTGRESQL + "?connect_timeout=10")["OPTIONS"]
+    assert int(options["connect_timeout"]) == 10
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_POOL_TIMEOUT", "0"),
+        ("DATABASE_POOL_TIMEOUT", "-1"),
+        ("DATABASE_POOL_TIMEOUT", "soon"),
+        ("DATABASE_POOL_TIMEOUT", "nan"),
+        ("DATABASE_POOL_TIMEOUT", "inf"),
+        ("DATABASE_CONNECT_TIMEOUT", "1.5"),
+        ("DATABASE_CONNECT_TIMEOUT", "0"),  # libpq would wait for ever
+        ("WEB_THREADS", "0"),
+    ],
+)
+def test_a_database_wait_that_is_not_a_positive_time_is_refused_by_name(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=f"{name}='{value}'"):
+        database_from_url(POSTGRESQL)
 
 
 @pytest.mark.parametrize("url", ["mysql://root@localhost/parley", "not a url at all"])

@@ -21,6 +21,8 @@ from sources.models import SourceArticle
 from talks.models import Claim, Disagreement, Issue, Participant, Round
 from talks.sitemaps import blocks_with_published_records
 
+SERVER_THREADS = 8  # per gunicorn worker, as `make serve` runs by default
+
 
 def reference_loop_ms() -> float:
     """The best of three runs of a fixed pure-Python loop: how fast this machine is right now. Shared
@@ -69,10 +71,20 @@ def served_archive(log: Path | None = None) -> Iterator[Server]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
+        "WEB_THREADS": str(SERVER_THREADS),  # sizes each worker's database pool (config/settings.py)
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "config.wsgi:application", "--worker-class", "gthread", "--workers", "2"]
-    command += ["--threads", "8", "--bind", f"127.0.0.1:{port}", "--timeout", "300", "--log-level", "warning"]
+    command += [
+        "--threads",
+        str(SERVER_THREADS),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "300",
+        "--log-level",
+        "warning",
+    ]
     output = None
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
