@@ -27,8 +27,12 @@ class Plan:
 
     @property
     def keys(self) -> str:
-        """The plan as the confirmation page showed it, to tell whether it still holds when confirmed."""
-        return " ".join(f"{record._meta.label_lower}:{record.pk}" for record in self.to_publish)
+        """The plan as the confirmation page showed it, each record with its version, to tell whether
+        it still holds when confirmed: a headline or a name changed since was not seen."""
+        return " ".join(
+            f"{record._meta.label_lower}:{record.pk}:{record.updated_at.isoformat()}"
+            for record in self.to_publish
+        )
 
     @property
     def round_problems(self) -> list[str]:
@@ -127,10 +131,16 @@ class PlanChanged(Exception):
 
 
 def publish(round_: Round, confirmed_keys: str) -> int:
-    """Publish the plan the editor confirmed, in one transaction; nothing if it no longer holds."""
+    """Publish the plan the editor confirmed, in one transaction; nothing if it no longer holds.
+
+    The records are locked before they are read for the last time, as an editor's save locks the
+    one it saves (sources/editing.py): a save that commits while this runs is either seen, and
+    refuses the plan, or waits, and finds the record published."""
     with transaction.atomic():
         round_ = Round.objects.select_for_update().get(pk=round_.pk)
-        plan = plan_for(round_)
+        for model, keys in records_of(plan_for(round_).to_publish).items():
+            list(model._default_manager.select_for_update().filter(pk__in=keys).values_list("pk"))
+        plan = plan_for(Round.objects.get(pk=round_.pk))
         if plan.keys != confirmed_keys:
             raise PlanChanged
         for record in plan.to_publish:
@@ -138,6 +148,14 @@ def publish(round_: Round, confirmed_keys: str) -> int:
             record._change_reason = ""
             record.save()
     return len(plan.to_publish)
+
+
+def records_of(records) -> dict:
+    """Their keys, by model."""
+    keys = {}
+    for record in records:
+        keys.setdefault(type(record), []).append(record.pk)
+    return keys
 
 
 PUBLISHED_WITH_A_ROUND = (Round, Claim, SourceArticle, Participant, Issue, Disagreement)

@@ -134,3 +134,38 @@ def test_an_editor_who_may_not_publish_is_refused_and_sees_no_button(editor_clie
     assert not Participant.objects.published().filter(name__in=["Draft Speaker", "Seated Newcomer"]).exists()
     assert not Issue.objects.published().filter(name="Security guarantees").exists()
     assert not Disagreement.objects.published().exists()
+
+
+def test_a_record_edited_after_the_confirmation_was_shown_is_not_published_unseen(chief_client, new_round):
+    plan = chief_client.get(publish_url(new_round["round"])).context["plan"]
+    article = SourceArticle.objects.get(headline="A draft report")
+    article.headline = "A draft report, headline changed after the page was shown"
+    article.save()
+    page = chief_client.post(publish_url(new_round["round"]), {"plan": plan.keys})
+    assert "changed after this page was shown" in page.content.decode()
+    assert status_of(article) == "draft" and status_of(new_round["round"]) == "draft"
+
+
+def test_a_save_landing_between_the_last_reading_and_the_publishing_stops_the_publication(
+    chief_client, new_round, monkeypatch
+):
+    from talks import publishing
+
+    plan = chief_client.get(publish_url(new_round["round"])).context["plan"]
+    planned = publishing.plan_for
+    calls = []
+
+    def plan_then_an_editor_saves(round_):
+        result = planned(round_)
+        if not calls:  # between the first reading and the publishing, an editor corrects the claim
+            claim = Claim.objects.get(pk=new_round["ready"].pk)
+            claim.text = "The ready claim, corrected meanwhile."
+            claim.save()
+        calls.append(round_)
+        return result
+
+    monkeypatch.setattr(publishing, "plan_for", plan_then_an_editor_saves)
+    page = chief_client.post(publish_url(new_round["round"]), {"plan": plan.keys})
+    assert "changed after this page was shown" in page.content.decode()
+    # (Here the editor's save shares the test's transaction, so it is rolled back with the refusal.)
+    assert status_of(new_round["ready"]) == "draft" and status_of(new_round["round"]) == "draft"
