@@ -260,6 +260,15 @@ class WithdrawForm(forms.Form):
     )
 
 
+def restoring_deleted(record) -> bool:
+    """Whether `record` is a version restored from history of a record deleted since."""
+    return (
+        record is not None
+        and getattr(record, "_history", None) is not None
+        and not type(record)._default_manager.filter(pk=record.pk).exists()
+    )
+
+
 def keep_publication_state(record) -> None:
     """For an editor who may not publish: the record keeps the publication state it has; a new
     record, or a deleted one restored from its history, is a draft."""
@@ -287,15 +296,21 @@ class PublishableAdmin(ArchiveAdmin):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
 
+    def keeps_publication_state(self, request, obj) -> bool:
+        """Whether this form leaves the record's publication state as stored: always for those who
+        may not publish, and for everyone restoring a deleted record, which comes back a draft and
+        is published again only through the publishing rules."""
+        return not self.has_publish_permission(request) or restoring_deleted(obj)
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if not self.has_publish_permission(request):
+        if self.keeps_publication_state(request, obj):
             fields += ["publication_status", "withdrawal_reason"]
         return fields
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        if self.has_publish_permission(request):
+        if not self.keeps_publication_state(request, obj):
             return form
 
         class KeepingPublicationState(form):
@@ -310,7 +325,11 @@ class PublishableAdmin(ArchiveAdmin):
 
     def save_model(self, request, obj, form, change):
         # Holds for every way a form can save, reverting an old version from history included.
-        if not self.has_publish_permission(request):
+        if self.keeps_publication_state(request, obj):
+            if restoring_deleted(obj) and obj._history.publication_status != PublicationStatus.DRAFT:
+                self.message_user(
+                    request, "Restored as a draft: publish it again once it meets the publishing rules."
+                )
             keep_publication_state(obj)
         super().save_model(request, obj, form, change)
 

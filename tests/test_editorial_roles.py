@@ -416,3 +416,20 @@ def test_restoring_a_deleted_round_brings_back_its_delegations_and_their_seats(c
     assert "Restored with it: 1 delegation, 1 membership." in response.content.decode()
     assert Delegation.objects.get(pk=delegation.pk).round_id == round_.pk
     assert Membership.objects.get(pk=seat.pk).title == "Head of delegation"
+
+
+def test_a_chief_editor_restoring_a_deleted_published_claim_gets_a_draft_to_publish_again(chief_client):
+    from tests.builders import make_public_claim
+
+    claim = make_public_claim(text="Deleted while published, restored by a chief editor.")
+    version = Claim.history.filter(id=claim.pk).order_by("-history_date").first()
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    restore_url = reverse("admin:talks_claim_simple_history", args=[claim.pk, version.history_id])
+    data = form_as_shown(chief_client.get(restore_url), publication_status="published")
+    response = chief_client.post(restore_url, data, follow=True)
+    assert "Restored as a draft" in response.content.decode()
+    assert Claim.objects.get(pk=claim.pk).publication_status == "draft"
+    assert chief_client.get(claim.get_absolute_url()).status_code == 200  # a preview, for an editor
+    from django.test import Client
+
+    assert Client().get(claim.get_absolute_url()).status_code == 404
