@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from sources.records import MAX_NOTE, PublicationStatus
 
 EDITING_FIELDS = ["change_note", "loaded_version"]
+ABSENT = "absent"  # the version a form shows of a record deleted since: none is stored
 # Kept by the archive itself: shown to editors, never edited.
 RECORD_FIELDS = ["created_at", "updated_at", "first_published_at", "public_updated_at", "withdrawn_at"]
 # How a refused save over a newer one begins; `run_soak` tells refusals apart by it.
@@ -129,18 +130,29 @@ class ArchiveForm(forms.ModelForm):
         as the version shown, and the form's older text then overwrote it."""
         if getattr(self.instance, "_history", None) is None and self.instance.updated_at:
             return self.instance.updated_at.isoformat()
-        # A version restored from history is judged against what is stored now: restoring it
-        # replaces that.
-        return current_version(type(self.instance), self.instance.pk)
+        # A version restored from history is judged against what is stored now, which restoring it
+        # replaces: a later version, or nothing at all for a deleted record.
+        return current_version(type(self.instance), self.instance.pk) or ABSENT
 
     def clean(self):
         cleaned = super().clean()
         loaded = cleaned.get("loaded_version")
         if self.instance.pk and loaded:
-            current = current_version(type(self.instance), self.instance.pk, lock=True)
-            if current and current != loaded:
-                record = type(self.instance).objects.get(pk=self.instance.pk)
-                raise ValidationError(conflict_message(saves_since(record, loaded), self.editor))
+            current = current_version(type(self.instance), self.instance.pk, lock=True) or ABSENT
+            if current == loaded:
+                return cleaned
+            if current == ABSENT:
+                raise ValidationError(
+                    "This record was deleted after you opened it, so your changes were not saved. "
+                    "If it should be kept, restore it from its history."
+                )
+            if loaded == ABSENT:
+                raise ValidationError(
+                    "Someone restored this record after you opened this version of it, so it was not "
+                    "restored again over theirs. Open its history again to see it as it is now."
+                )
+            record = type(self.instance).objects.get(pk=self.instance.pk)
+            raise ValidationError(conflict_message(saves_since(record, loaded), self.editor))
         return cleaned
 
 

@@ -433,3 +433,23 @@ def test_a_chief_editor_restoring_a_deleted_published_claim_gets_a_draft_to_publ
     from django.test import Client
 
     assert Client().get(claim.get_absolute_url()).status_code == 404
+
+
+def test_a_restore_opened_while_the_record_was_deleted_does_not_overwrite_a_restore_made_since(
+    chief_client, editor_client
+):
+    claim = make_claim(text="Version one.")
+    first = Claim.history.filter(id=claim.pk).get()
+    assert chief_client.post(admin_url(Claim, "delete", claim.pk), {"post": "yes"}).status_code == 302
+    restore_url = reverse("admin:talks_claim_simple_history", args=[claim.pk, first.history_id])
+    opened_by_the_editor = form_as_shown(editor_client.get(restore_url))
+
+    assert chief_client.post(restore_url, form_as_shown(chief_client.get(restore_url))).status_code == 302
+    restored = Claim.objects.get(pk=claim.pk)
+    restored.text = "Version two, corrected after the restore."
+    restored.save()
+
+    response = editor_client.post(restore_url, opened_by_the_editor)
+    assert response.status_code == 200
+    assert "Someone restored this record after you opened this version" in response.content.decode()
+    assert Claim.objects.get(pk=claim.pk).text == "Version two, corrected after the restore."
