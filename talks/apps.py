@@ -33,10 +33,15 @@ class TalksConfig(AppConfig):
         post_migrate.connect(install_list_triggers, sender=self, dispatch_uid="parley_list_triggers")
 
         from django.contrib.auth import get_user_model
-        from django.db.models.signals import m2m_changed
+        from django.contrib.auth.models import Group
+        from django.db.models.signals import m2m_changed, post_delete, pre_delete
 
-        from talks.roles import access_follows_roles
+        from talks.roles import access_follows_roles, access_leaves_with_a_deleted_role, remember_role_members
 
+        pre_delete.connect(remember_role_members, sender=Group, dispatch_uid="parley_remember_role_members")
+        post_delete.connect(
+            access_leaves_with_a_deleted_role, sender=Group, dispatch_uid="parley_access_leaves_with_a_role"
+        )
         m2m_changed.connect(
             access_follows_roles,
             sender=get_user_model().groups.through,

@@ -40,6 +40,17 @@ def admit_by_role(user_ids) -> None:
     users.exclude(pk__in=holding).filter(is_superuser=False).update(is_staff=False)
 
 
+def remember_role_members(sender, instance, **kwargs):
+    """pre_delete on Group: deleting a role drops its memberships without m2m_changed."""
+    if instance.name in ROLES:
+        instance._members_before_delete = list(instance.user_set.values_list("pk", flat=True))
+
+
+def access_leaves_with_a_deleted_role(sender, instance, **kwargs):
+    """post_delete on Group: its former members keep admin access only through another role."""
+    admit_by_role(instance.__dict__.pop("_members_before_delete", []))
+
+
 def access_follows_roles(sender, instance, action, reverse, pk_set, **kwargs):
     """m2m_changed on User.groups, from either side: a user's groups, or a group's users."""
     if reverse and instance.name not in ROLES:

@@ -453,3 +453,11 @@ def test_a_restore_opened_while_the_record_was_deleted_does_not_overwrite_a_rest
     assert response.status_code == 200
     assert "Someone restored this record after you opened this version" in response.content.decode()
     assert Claim.objects.get(pk=claim.pk).text == "Version two, corrected after the restore."
+
+
+def test_deleting_a_role_takes_admin_access_from_its_members(roles, django_user_model):
+    user = django_user_model.objects.create_user("newcomer", password=PASSWORD)
+    user.groups.add(Group.objects.get(name="Editors"))
+    assert logs_in_to_the_admin("newcomer")
+    Group.objects.get(name="Editors").delete()
+    assert not logs_in_to_the_admin("newcomer")
