@@ -138,3 +138,17 @@ def test_the_writers_share_published_claims_the_admin_would_save_as_they_stand()
 
     assert claims_to_edit(2) == [first.pk, second.pk]
     assert refused.pk not in claims_to_edit(5)
+
+
+@pytest.mark.django_db
+def test_the_soak_refuses_a_database_that_holds_more_than_a_demo_archive():
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tests.builders import make_public_claim, make_round, make_track
+
+    make_public_claim(
+        round=make_round(track=make_track(slug="us-brokered-talks"), publication_status="published")
+    )
+    with pytest.raises(CommandError, match="runs only on a demo archive"):
+        call_command("run_soak", "--seconds", "1")

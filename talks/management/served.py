@@ -18,10 +18,11 @@ from django.db import connection
 from django.urls import reverse
 
 from sources.models import SourceArticle
-from talks.models import Claim, Disagreement, Issue, Participant, Round
+from talks.models import Claim, Disagreement, Issue, Participant, Round, Track
 from talks.sitemaps import blocks_with_published_records
 
 SERVER_THREADS = 8  # per gunicorn worker, as `make serve` runs by default
+DEMO_TRACK_PREFIX = "demo-track-"  # every track generate_demo_data makes
 
 
 def reference_loop_ms() -> float:
@@ -41,9 +42,17 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def require_demo_archive() -> None:
+def require_demo_archive(only_demo: bool = False) -> None:
+    """A demo archive to serve; with `only_demo`, nothing else in the database, for a run that
+    writes (the soak edits published claims and adds editors' logins)."""
     if not Claim.objects.published().exists():
         raise CommandError("No published claims: run generate_demo_data first.")
+    if only_demo and Track.objects.exclude(slug__startswith=DEMO_TRACK_PREFIX).exists():
+        raise CommandError(
+            "This database holds tracks that generate_demo_data did not make. The soak edits "
+            "published claims and adds editors' logins, so it runs only on a demo archive: point "
+            "DATABASE_URL at one built by generate_demo_data."
+        )
 
 
 def free_port() -> int:

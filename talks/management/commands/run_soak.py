@@ -162,7 +162,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, seconds, readers, writers, claims, server_log, **options):
-        require_demo_archive()
+        require_demo_archive(only_demo=True)
         pages = reader_pages()
         edited = claims_to_edit(claims)
         logins = editor_logins(writers)
