@@ -340,6 +340,16 @@ class Issue(Publishable):
                 raise ValidationError({"parent": "An issue cannot sit beneath itself or its own sub-issue."})
             seen.add(ancestor.pk)
             ancestor = ancestor.parent
+        if self.is_published and self.publication_problems():
+            raise ValidationError(
+                {"parent": f"This issue cannot be published: {self.publication_problems()[0]}."}
+            )
+
+    def publication_problems(self) -> list[str]:
+        """A sub-issue is public only beneath a published issue: readers would reach it from there."""
+        if self.parent_id and not Issue.objects.published().filter(pk=self.parent_id).exists():
+            return ["its parent issue is not published; publish that first"]
+        return []
 
 
 class ClaimIssue(models.Model):

@@ -169,3 +169,19 @@ def test_a_save_landing_between_the_last_reading_and_the_publishing_stops_the_pu
     assert "changed after this page was shown" in page.content.decode()
     # (Here the editor's save shares the test's transaction, so it is rolled back with the refusal.)
     assert status_of(new_round["ready"]) == "draft" and status_of(new_round["round"]) == "draft"
+
+
+def test_a_sub_issue_is_not_published_beneath_a_draft_issue_by_form_or_by_action(chief_client):
+    from tests.admin_forms import form_as_shown
+
+    parent = make_issue(name="Security guarantees")
+    child = make_issue(name="Monitoring the ceasefire", parent=parent)
+    url = reverse("admin:talks_issue_change", args=[child.pk])
+    page = chief_client.post(url, form_as_shown(chief_client.get(url), publication_status="published"))
+    assert "its parent issue is not published" in page.content.decode()
+    changelist = reverse("admin:talks_issue_changelist")
+    chief_client.post(changelist, {"action": "publish_selected", "_selected_action": [child.pk]})
+    assert status_of(child) == "draft"
+    chief_client.post(changelist, {"action": "publish_selected", "_selected_action": [parent.pk]})
+    chief_client.post(changelist, {"action": "publish_selected", "_selected_action": [child.pk]})
+    assert status_of(parent) == "published" and status_of(child) == "published"
