@@ -106,18 +106,17 @@ def conflict_message(saves: list[Save], editor) -> str:
     return message
 
 
-class ArchiveForm(forms.ModelForm):
-    """Adds the public note kept with the change, and refuses a save over someone else's newer one."""
+class VersionedForm(forms.ModelForm):
+    """Refuses a save over someone else's newer one: the form carries the version it shows.
 
-    change_note = forms.CharField(
-        label="Public note on this change",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
-        help_text="Shown in the public corrections log when readers can see this change. "
-        "Internal remarks belong in the editor's notes.",
-    )
+    Rows edited within another record's form (a round's seats, a claim's citations) use it too, so
+    that a seat changed on its own page meanwhile is not saved over. Their versions are compared
+    without locking them: the record whose form it is is locked, and a row's own page locking the
+    row and then its parent, the other way round, could deadlock."""
+
     loaded_version = forms.CharField(widget=forms.HiddenInput, required=False)
     editor = None  # who fills in the form; ArchiveAdmin sets it
+    locks = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -138,7 +137,7 @@ class ArchiveForm(forms.ModelForm):
         cleaned = super().clean()
         loaded = cleaned.get("loaded_version")
         if self.instance.pk and loaded:
-            current = current_version(type(self.instance), self.instance.pk, lock=True) or ABSENT
+            current = current_version(type(self.instance), self.instance.pk, lock=self.locks) or ABSENT
             if current == loaded:
                 return cleaned
             if current == ABSENT:
@@ -154,6 +153,19 @@ class ArchiveForm(forms.ModelForm):
             record = type(self.instance).objects.get(pk=self.instance.pk)
             raise ValidationError(conflict_message(saves_since(record, loaded), self.editor))
         return cleaned
+
+
+class ArchiveForm(VersionedForm):
+    """A record's own form: its version check locks the row, and it keeps a public note."""
+
+    change_note = forms.CharField(
+        label="Public note on this change",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text="Shown in the public corrections log when readers can see this change. "
+        "Internal remarks belong in the editor's notes.",
+    )
+    locks = True
 
 
 class ArchiveAdmin(SimpleHistoryAdmin):

@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from nested_admin import NestedModelAdminMixin, NestedStackedInline, NestedTabularInline
 
 from sources.admin import SourceArticleAdmin
-from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin
+from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin, VersionedForm
 from sources.models import SourceArticle
 from talks import publishing
 from talks.changes import one_entry_per_record
@@ -95,7 +95,8 @@ class SeatInline(NestedTabularInline):
     """The delegation's members, entered where the round is edited."""
 
     model = Membership
-    fields = ["participant", "role", "title"]
+    form = VersionedForm
+    fields = ["participant", "role", "title", "loaded_version"]
     autocomplete_fields = ["participant"]
     extra = 0
     verbose_name = "seat"
@@ -104,7 +105,8 @@ class SeatInline(NestedTabularInline):
 
 class DelegationInline(NestedStackedInline):
     model = Delegation
-    fields = [("party", "role"), "notes"]
+    form = VersionedForm
+    fields = [("party", "role"), "notes", "loaded_version"]
     autocomplete_fields = ["party"]
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}}
     extra = 0
@@ -211,7 +213,8 @@ class RoundAdmin(OneEntryPerSave, NestedModelAdminMixin, PublishableAdmin):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
-    fields = ["participant", "role", "title"]
+    form = VersionedForm
+    fields = ["participant", "role", "title", "loaded_version"]
     autocomplete_fields = ["participant"]
     extra = 1
 
@@ -357,8 +360,9 @@ class DisagreementVersionFormSet(forms.BaseInlineFormSet):
 
 class CitationInline(admin.StackedInline):
     model = Citation
+    form = VersionedForm
     formset = CitationFormSet
-    fields = ["article", "quote", "stance", "note", "editor_note"]
+    fields = ["article", "quote", "stance", "note", "editor_note", "loaded_version"]
     # The autocomplete widget keeps the "+" button, so an editor can add a new article in a
     # pop-up without leaving the claim.
     autocomplete_fields = ["article"]

@@ -194,3 +194,41 @@ def test_a_rounds_seats_are_shown_and_changed_in_the_rounds_own_form(admin_clien
     assert admin_client.post(url, data).status_code == 302
     seat.refresh_from_db()
     assert seat.role == "head"
+
+
+def test_a_seat_changed_on_its_own_page_is_not_saved_over_by_a_round_form_opened_before(admin_client):
+    round_ = make_round(title="Seats changed meanwhile")
+    delegation = Delegation.objects.create(round=round_, party=make_party(name="Ukraine"))
+    seat = Membership.objects.create(delegation=delegation, participant=make_participant(), title="Adviser")
+    url = reverse("admin:talks_round_change", args=[round_.pk])
+    opened = form_as_shown(admin_client.get(url), summary="A summary written meanwhile.")
+
+    seat_url = reverse("admin:talks_membership_change", args=[seat.pk])
+    changed = form_as_shown(admin_client.get(seat_url), title="Head of delegation")
+    assert admin_client.post(seat_url, changed).status_code == 302
+
+    response = admin_client.post(url, opened)
+    assert response.status_code == 200
+    assert "Someone else saved this record after you opened it" in response.content.decode()
+    seat.refresh_from_db()
+    assert seat.title == "Head of delegation"
+    assert Round.objects.get(pk=round_.pk).summary == ""
+
+
+def test_a_citation_changed_on_its_own_page_is_not_saved_over_by_a_claim_form_opened_before(admin_client):
+    claim = make_citation(quote="talks were difficult").claim
+    url = reverse("admin:talks_claim_change", args=[claim.pk])
+    opened = form_as_shown(admin_client.get(url))
+    citation = claim.citations.get()
+    citation_url = reverse("admin:talks_citation_change", args=[citation.pk])
+    assert (
+        admin_client.post(
+            citation_url, form_as_shown(admin_client.get(citation_url), stance="disputes")
+        ).status_code
+        == 302
+    )
+
+    response = admin_client.post(url, opened)
+    assert response.status_code == 200
+    citation.refresh_from_db()
+    assert citation.stance == "disputes"
