@@ -136,6 +136,11 @@ def database_from_url(url: str) -> dict:
         # for every thread of a worker (gunicorn's --threads, WEB_THREADS in the Makefile): then the
         # timeout only ever waits for the database, never for another reader's download to end.
         threads = env_int("WEB_THREADS", default=8, minimum=1)
+        # Each pooled connection is checked (an empty query, one round trip) as a request takes it
+        # (psycopg_pool's check, which Django turns on with this): after a database restart every
+        # pooled connection is dead, and without the check each failed one request before the pool
+        # dropped it.
+        database["CONN_HEALTH_CHECKS"] = True
         options["pool"] = {
             "min_size": POOL_MIN_SIZE,
             "max_size": max(threads, POOL_MIN_SIZE),

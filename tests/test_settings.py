@@ -59,6 +59,7 @@ def test_postgresql_uses_djangos_connection_pool_without_persistent_connections(
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert isinstance(database["OPTIONS"]["pool"], dict)
     assert database["CONN_MAX_AGE"] == 0
+    assert database["CONN_HEALTH_CHECKS"] is True  # a connection dead since a restart is replaced, not used
     assert (database["HOST"], database["NAME"], database["USER"]) == ("db.internal", "parley", "parley")
 
 
