@@ -187,7 +187,7 @@ class ArchiveAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         obj._change_reason = form.cleaned_data.get("change_note", "")
-        deleted = change and not type(obj)._default_manager.filter(pk=obj.pk).exists()
+        deleted = restoring_deleted(obj)
         super().save_model(request, obj, form, change)
         if deleted:
             restored, left = restore_deleted_with(obj)

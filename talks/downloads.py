@@ -16,6 +16,7 @@ from django.utils import timezone
 from talks.dataset.export import LICENSE, PACKAGE_TITLE, columns_for, package_version, write_package
 from talks.dataset.state import dataset_token
 from talks.dataset.tables import EXPORTS, TABLES
+from talks.filters import parameter_names
 
 
 def package_path() -> Path:
@@ -86,19 +87,12 @@ def list_parameters() -> list[tuple[str, list[tuple[str, str, str]]]]:
 
     lists = []
     for name, filterset_class in FILTERS.items():
-        rows = []
-        for field_name, field in filterset_class(
-            queryset=filterset_class.base_queryset()
-        ).form.fields.items():
-            suffixes = getattr(field.widget, "suffixes", None)
-            names = [f"{field_name}_{suffix}" for suffix in suffixes] if suffixes else [field_name]
-            rows.append((", ".join(names), str(field.label or field_name), values_of(field)))
-        rows.append(("page", "Page", "a whole number; downloads hold every page"))
-        rows += [
-            (parameter, "Byte-order mark (downloads)", "1")
-            for parameter in DOWNLOAD_PARAMETERS
-            if parameter == "bom"
+        fields = filterset_class(queryset=filterset_class.base_queryset()).form.fields
+        rows = [
+            (", ".join(parameter_names(field_name, field)), str(field.label or field_name), values_of(field))
+            for field_name, field in fields.items()
         ]
+        rows += [(parameter, label, values) for parameter, (label, values) in DOWNLOAD_PARAMETERS.items()]
         lists.append((name, rows))
     return lists
 

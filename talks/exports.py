@@ -39,7 +39,12 @@ from talks.filters import (
 from talks.models import Citation, Membership
 from talks.querysets import compiled
 
-DOWNLOAD_PARAMETERS = ("bom", "page")  # read by every download beside its list's filters
+# What every download reads beside its list's filters, as the codebook describes them. `page` is
+# set aside: a download holds every page of the list it was copied from.
+DOWNLOAD_PARAMETERS = {
+    "page": ("Page", "a whole number; downloads hold every page"),
+    "bom": ("Byte-order mark (downloads)", "1"),
+}
 
 logger = logging.getLogger(__name__)
 
@@ -383,8 +388,7 @@ def download(request, name, fmt):
     export = EXPORTS_BY_NAME[name]
     filterset_class = FILTERS[export.filters_of]
     filterset = filterset_class(request.GET, queryset=filterset_class.base_queryset(), request=request)
-    # `page` is read and set aside: a download holds every page of the list it was copied from.
-    unknown = unknown_parameters(filterset, request.GET, also=DOWNLOAD_PARAMETERS)
+    unknown = unknown_parameters(filterset, request.GET, also=tuple(DOWNLOAD_PARAMETERS))
     if unknown:
         known = ", ".join(sorted(parameters_of(filterset) | set(DOWNLOAD_PARAMETERS)))
         return HttpResponseBadRequest(

@@ -69,13 +69,19 @@ def narrowing_values(filterset) -> dict:
     }
 
 
+def parameter_names(name: str, field) -> list[str]:
+    """The query parameters one filter reads: its name, or for a range its two ends."""
+    suffixes = getattr(field.widget, "suffixes", None)
+    return [f"{name}_{suffix}" for suffix in suffixes] if suffixes else [name]
+
+
 def parameters_of(filterset) -> set[str]:
-    """The query parameters a list's filters read: a field's name, or for a range its two ends."""
-    names = set()
-    for name, field in filterset.form.fields.items():
-        suffixes = getattr(field.widget, "suffixes", None)
-        names |= {f"{name}_{suffix}" for suffix in suffixes} if suffixes else {name}
-    return names
+    """The query parameters a list's filters read."""
+    return {
+        parameter
+        for name, field in filterset.form.fields.items()
+        for parameter in parameter_names(name, field)
+    }
 
 
 def unknown_parameters(filterset, query, also: tuple = ()) -> list[str]:
