@@ -26,9 +26,9 @@ class TalksConfig(AppConfig):
 
         post_create_historical_record.connect(record_public_change, dispatch_uid="parley_public_change")
 
-        from talks import tallies
+        from talks import evidence
 
-        tallies.connect()
+        evidence.connect()
 
         post_migrate.connect(install_list_triggers, sender=self, dispatch_uid="parley_list_triggers")
 

@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
 from sources.records import last_public_change
-from talks import tallies
 from talks.models import Claim, Disagreement, Issue, PublicChange, Round
-from talks.views import claims_on
+from talks.views import claims_on, claims_under
 
 ITEMS = 50
 
@@ -90,7 +89,7 @@ class IssueClaimsFeed(ClaimsFeed):
         return issue.get_absolute_url()
 
     def items(self, issue):
-        on_issue, _ = claims_on(issue, tallies.count_for(tallies.ISSUE_TREE, issue.pk), ITEMS)
+        on_issue, _ = claims_on(issue, claims_under(issue), ITEMS)
         return newest_first(on_issue.select_related("round", "speaker"))[:ITEMS]
 
 

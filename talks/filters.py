@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from config.jinja2 import PublicFormRenderer
 from sources.models import Outlet, SourceArticle
+from sources.records import public_condition
 from talks.list_index import HeldFilter, MatchingIds, parsed_ids
 from talks.models import (
     Citation,
@@ -30,10 +31,8 @@ from talks.models import (
     Party,
     Round,
     Sourcing,
-    Tally,
     Track,
 )
-from talks.querysets import PUBLISHED
 from talks.search import trigram_lookup, trigram_match_keys, trigram_matches
 
 MAX_TEXT = 200  # a longer search text is refused rather than sent to the database
@@ -138,9 +137,9 @@ class TextFilter(django_filters.CharFilter):
 def readers_see(model) -> QuerySet:
     """The records of a related table a list may be filtered by: those readers see. Cards leave out
     a claim's unpublished speaker, so finding the claim by that speaker's name would reveal it."""
-    if any(field.name == "publication_status" for field in model._meta.concrete_fields):
-        return model._base_manager.filter(publication_status=PUBLISHED)
-    return model._base_manager.all()  # public through the published records that name it (outlets)
+    # Records with no publication status are public through the published records that name them
+    # (outlets): public_condition is then empty.
+    return model._base_manager.filter(public_condition(model))
 
 
 def text_tables(model, fields) -> dict[str, tuple]:
@@ -336,6 +335,10 @@ def public_parties(request=None):
     )
 
 
+def public_tracks(request=None):
+    return Track.objects.filter(Exists(Round.objects.published().filter(track=OuterRef("pk"))))
+
+
 def public_outlets(request=None):
     return Outlet.objects.filter(Exists(SourceArticle.objects.published().filter(outlet=OuterRef("pk"))))
 
@@ -346,8 +349,10 @@ def round_countries():
 
 
 def article_languages():
-    languages = Tally.objects.filter(dimension="articles.language").values_list("value", flat=True)
-    return [(language, language) for language in sorted(languages)]
+    from talks.lists import ARTICLES  # the list's own counts: the languages of published articles
+
+    languages = ARTICLES.counts_by_value("language")
+    return [(language, language) for language in sorted(languages) if language]
 
 
 def outlet_choices():
@@ -416,7 +421,7 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=links.values("claim_id"))
 
     def filter_outlet(self, queryset, name, value):
-        citations = Citation.objects.filter(article__publication_status="published")
+        citations = Citation.objects.filter(article__in=SourceArticle.objects.published())
         if value == "unknown":
             citations = citations.filter(article__outlet__isnull=True)
         else:
@@ -427,7 +432,7 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(disputed=(value == "true"))
 
     def filter_disagreement(self, queryset, name, value):
-        versions = DisagreementClaim.objects.filter(disagreement__publication_status=PUBLISHED)
+        versions = DisagreementClaim.objects.filter(disagreement__in=Disagreement.objects.published())
         in_one = Q(pk__in=versions.values("claim_id"))
         return queryset.filter(in_one if value == "true" else ~in_one)
 
@@ -435,9 +440,7 @@ class ClaimFilter(django_filters.FilterSet):
 class RoundFilter(django_filters.FilterSet):
     q = TextFilter("title", "summary", "outcome", "city", "venue")
     track = SlugFilter(
-        queryset=lambda request: Track.objects.filter(
-            Exists(Round.objects.published().filter(track=OuterRef("pk")))
-        ),
+        queryset=public_tracks,
         typed=True,  # tracks accumulate over decades (200 at full size); the facet links the frequent
     )
     party = SlugFilter(queryset=public_parties, method="filter_party", label="Party")
@@ -470,7 +473,7 @@ class RoundFilter(django_filters.FilterSet):
 
     def filter_issue(self, queryset, name, issue):
         on_issue = ClaimIssue.objects.filter(
-            claim__publication_status="published", issue__in=published_issue_ids_beneath(issue)
+            claim__in=Claim.objects.published(), issue__in=published_issue_ids_beneath(issue)
         )
         return queryset.filter(pk__in=on_issue.values("claim__round_id"))
 
@@ -508,7 +511,7 @@ class SourceFilter(django_filters.FilterSet):
         return queryset.filter(outlet__slug=value)
 
     def filter_round(self, queryset, name, round_):  # `pk IN (subquery)`: see ClaimFilter
-        citing = Citation.objects.filter(claim__publication_status="published", claim__round=round_)
+        citing = Citation.objects.filter(claim__in=Claim.objects.published().filter(round=round_))
         return queryset.filter(pk__in=citing.values("article_id"))
 
 
@@ -539,7 +542,7 @@ class ParticipantFilter(django_filters.FilterSet):
 
     # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
     def filter_role(self, queryset, name, value):
-        seats = Membership.objects.filter(role=value, delegation__round__publication_status="published")
+        seats = Membership.objects.filter(role=value, delegation__round__in=Round.objects.published())
         return queryset.filter(pk__in=seats.values("participant_id"))
 
     def filter_round(self, queryset, name, round_):
@@ -579,8 +582,8 @@ class DisagreementFilter(django_filters.FilterSet):
         form = PublicFilterForm
 
     def filter_issue(self, queryset, name, issue):  # `pk IN (subquery)`: see ClaimFilter
+        on_issue = ClaimIssue.objects.filter(issue__in=published_issue_ids_beneath(issue)).values("claim_id")
         versions = DisagreementClaim.objects.filter(
-            claim__publication_status=PUBLISHED,
-            claim__issue_links__issue__in=published_issue_ids_beneath(issue),
+            claim__in=Claim.objects.published().filter(pk__in=on_issue)
         )
         return queryset.filter(pk__in=versions.values("disagreement_id"))

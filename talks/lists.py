@@ -11,7 +11,6 @@ from django.urls import reverse
 from django_filters.views import FilterView
 
 from sources.models import Outlet, SourceArticle
-from talks import tallies
 from talks.filters import (
     ClaimFilter,
     DisagreementFilter,
@@ -22,22 +21,14 @@ from talks.filters import (
     SourceFilter,
     narrowing_values,
     narrows,
+    public_outlets,
+    public_parties,
+    public_tracks,
     published_issue_ids_beneath,
     unknown_parameters,
 )
 from talks.list_index import FACET_CHOICES, AmongValues, CountedFacet, ListIndex, WithinRange
-from talks.models import (
-    Citation,
-    Claim,
-    DisagreementClaim,
-    Issue,
-    Membership,
-    Participant,
-    Party,
-    Round,
-    Track,
-)
-from talks.querysets import PUBLISHED
+from talks.models import Citation, Claim, DisagreementClaim, Issue, Membership, Participant, Round
 
 UNKNOWN_OUTLET = ("unknown", "Unknown outlet")  # the outlet filter's value and label for articles of none
 
@@ -109,18 +100,10 @@ def count_of_published_claims():
     return Coalesce(Subquery(citing, output_field=IntegerField()), Value(0))
 
 
-def stored_rows(dimension: str, records=None, label: str = "name", limit: int = FACET_CHOICES) -> list:
-    """An unfiltered list's facet rows, from the stored tallies: by public record (linked by slug,
-    named by `label`) or, without `records`, by value."""
-    if records is None:
-        return tallies.counts_by_value(dimension, limit)
-    return tallies.counts_by_record(dimension, records, label, limit)
-
-
 class CountedPaginator(Paginator):
     """Pages of a list without counting or computing more than the page.
 
-    Told its count (from the stored tallies) it does not count the whole list. And it finds a
+    Told its count (by the list index) it does not count the whole list. And it finds a
     page's rows by key first: skipping 75,000 rows to reach page 3,000 must not compute each skipped
     row's evidence counts, only those of the 25 rows shown. It then reads those rows from `rows`,
     the unfiltered list, by key alone: the keys already passed the filters, and repeating them
@@ -163,36 +146,28 @@ class PublicListView(FilterView):
     def get_queryset(self):
         return self.base_queryset()
 
-    # The count of the unfiltered list, from the stored tallies, or None to count the list itself.
-    stored_count = None
-
     def is_unfiltered(self) -> bool:
-        """No filter narrows the list (ordering and page do not): its counts are the stored tallies."""
+        """No filter narrows the list (ordering and page do not)."""
         if not self.filterset.is_bound:
             return True
         return self.filterset.is_valid() and not narrows(self.filterset)
 
-    # The in-memory counts of this list's records (talks/list_index.py): its filtered count, facets
-    # and order. None for a list whose facets are not counted when filtered.
+    # The in-memory counts of this list's records (talks/list_index.py): its count, facets and
+    # order. None for a list that is counted by the database and has no facets.
     list_index: ListIndex | None = None
     facet_counts = None
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        """The unfiltered list is counted by the stored tallies. Where the list index finds a list's
-        matches itself, unfiltered included, it also orders them: a page deep in the unfiltered
-        claims (page 6,000 of 12,000) then skips no rows in the database, which took it 45 ms."""
+        """The list index counts and orders the matches, so a page deep in the list skips no rows in
+        the database (page 6,000 of 12,000 of the claims took it 45 ms)."""
         known = ordered_keys = None
-        unfiltered, index = self.is_unfiltered(), self.list_index
-        if not self.filterset.is_bound:
-            narrowing = {}
-        else:
-            narrowing = narrowing_values(self.filterset) if self.filterset.is_valid() else None
-        held = index is not None and narrowing is not None and index.holds(narrowing)
-        if held or (index is not None and not unfiltered):
-            counted = index.count(queryset, narrowing, facets=not unfiltered)
+        if self.list_index is not None:
+            if not self.filterset.is_bound:
+                narrowing = {}
+            else:
+                narrowing = narrowing_values(self.filterset) if self.filterset.is_valid() else None
+            counted = self.list_index.count(queryset, narrowing)
             known, self.facet_counts, ordered_keys = counted.count, counted.facet_counts, counted.ordered
-        elif self.stored_count and unfiltered:
-            known = tallies.total(self.stored_count)
         return CountedPaginator(
             queryset,
             per_page,
@@ -202,21 +177,14 @@ class PublicListView(FilterView):
             **kwargs,
         )
 
-    def facets(self, result) -> list[Facet]:
-        """The unfiltered list's facets come from the stored tallies (`stored_facets`); a filtered
-        list's are counted over its matches by its list index."""
-        if self.is_unfiltered():
-            return self.stored_facets()
-        if self.list_index is None:
+    def facets(self) -> list[Facet]:
+        if self.list_index is None or self.facet_counts is None:
             return []
         query = self.request.GET
         return [
             facet(query, spec.param, spec.label, spec.rows(self.facet_counts[spec.param]), spec.labels)
             for spec in self.list_index.facets
         ]
-
-    def stored_facets(self) -> list[Facet]:
-        return []
 
     def active_filters(self) -> list[ActiveFilter]:
         form = self.filterset.form
@@ -258,7 +226,7 @@ class PublicListView(FilterView):
             description=self.description,
             result_count=context["paginator"].count if context.get("paginator") else len(result),
             active_filters=self.active_filters(),
-            facets=self.facets(result) if valid else [],
+            facets=self.facets() if valid else [],
             filters_valid=valid,
             ignored_parameters=unknown_parameters(self.filterset, self.request.GET, also=("page",)),
         )
@@ -281,10 +249,10 @@ CLAIMS = ListIndex(
     "claims",
     Claim,
     facets=[
-        CountedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published()),
-        CountedFacet("party", "Party", "party_id", Party.objects.all()),
+        CountedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published),
+        CountedFacet("party", "Party", "party_id", public_parties),
         CountedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
-        CountedFacet("round", "Round", "round_id", Round.objects.published(), "title"),
+        CountedFacet("round", "Round", "round_id", Round.objects.published, "title"),
     ],
     orders=["listed_on", "outlet_count", "id"],
     # ClaimFilter's filters on the claim's own columns (its stored evidence included), its issues
@@ -306,11 +274,11 @@ ROUNDS = ListIndex(
     "rounds",
     Round,
     facets=[
-        CountedFacet("track", "Track", "track_id", Track.objects.all()),
+        CountedFacet("track", "Track", "track_id", public_tracks),
         CountedFacet("status", "Status", "status", labels=dict(Round.Status.choices)),
         CountedFacet("format", "Format", "format", labels=dict(Round.Format.choices)),
         CountedFacet("country", "Country", "country"),
-        CountedFacet("party", "Party", "delegations__party_id", Party.objects.all()),
+        CountedFacet("party", "Party", "delegations__party_id", public_parties),
     ],
     orders=["start_date", "title", "id"],
     # RoundFilter's filters on the round's own columns, its text (on SQLite, whose FTS5 index covers
@@ -329,7 +297,7 @@ ARTICLES = ListIndex(
     "articles",
     SourceArticle,
     facets=[
-        CountedFacet("outlet", "Outlet", "outlet_id", Outlet.objects.all(), unknown=UNKNOWN_OUTLET),
+        CountedFacet("outlet", "Outlet", "outlet_id", public_outlets, unknown=UNKNOWN_OUTLET),
         CountedFacet("language", "Language", "language"),
     ],
     orders=["published_on", "headline", "id"],
@@ -344,7 +312,7 @@ PEOPLE = ListIndex(
     "people",
     Participant,
     facets=[
-        CountedFacet("party", "Party", "party_id", Party.objects.all()),
+        CountedFacet("party", "Party", "party_id", public_parties),
         # The kinds of public seat each person held, stored on them (see Participant.seat_roles).
         CountedFacet("role", "Seat held", "seat_roles", labels=dict(Membership.Role.choices), words=True),
     ],
@@ -360,20 +328,10 @@ class ClaimListView(PublicListView):
     template_name = "talks/claim_list.html"
     page_title = "Claims"
     description = "Every claim in the archive, each tied to the articles that reported it."
-    stored_count = "claims"
     list_index = CLAIMS
 
     def base_queryset(self):
         return ClaimFilter.base_queryset().for_display()
-
-    def stored_facets(self):
-        query = self.request.GET
-        return [
-            facet(query, "issue", "Issue", stored_rows("claims.issue", Issue.objects.published())),
-            facet(query, "party", "Party", stored_rows("claims.party", Party.objects.all())),
-            facet(query, "kind", "Kind", stored_rows("claims.kind"), dict(Claim.Kind.choices)),
-            facet(query, "round", "Round", stored_rows("claims.round", Round.objects.published(), "title")),
-        ]
 
 
 class RoundListView(PublicListView):
@@ -383,22 +341,10 @@ class RoundListView(PublicListView):
     template_name = "talks/round_list.html"
     page_title = "Rounds"
     description = "Rounds of peace talks: when and where they met, who took part, and what came of it."
-    stored_count = "rounds"
     list_index = ROUNDS
 
     def base_queryset(self):
         return RoundFilter.base_queryset().select_related("track")
-
-    def stored_facets(self):
-        query = self.request.GET
-        return [
-            facet(query, "track", "Track", stored_rows("rounds.track", Track.objects.all())),
-            facet(query, "status", "Status", stored_rows("rounds.status"), dict(Round.Status.choices)),
-            facet(query, "format", "Format", stored_rows("rounds.format"), dict(Round.Format.choices)),
-            # One more than shown: the rounds of no country are counted, and not shown.
-            facet(query, "country", "Country", stored_rows("rounds.country", limit=FACET_CHOICES + 1)),
-            facet(query, "party", "Party", stored_rows("rounds.party", Party.objects.all())),
-        ]
 
 
 class SourceListView(PublicListView):
@@ -407,7 +353,6 @@ class SourceListView(PublicListView):
     template_name = "talks/source_list.html"
     page_title = "Sources"
     description = "The articles the archive cites, with what is known about each."
-    stored_count = "articles"
     list_index = ARTICLES
 
     def base_queryset(self):
@@ -419,16 +364,6 @@ class SourceListView(PublicListView):
             .order_by(F("published_on").desc(nulls_last=True), "headline", "pk")
         )
 
-    def stored_facets(self):
-        query = self.request.GET
-        outlets = stored_rows("articles.outlet", Outlet.objects.all())
-        outlets.append((*UNKNOWN_OUTLET, tallies.count_for("articles.outlet", None)))
-        outlets = [row for row in sorted(outlets, key=lambda row: -row[2])[:FACET_CHOICES] if row[2]]
-        return [
-            facet(query, "outlet", "Outlet", outlets),
-            facet(query, "language", "Language", stored_rows("articles.language")),
-        ]
-
 
 class ParticipantListView(PublicListView):
     filterset_class = ParticipantFilter
@@ -436,18 +371,10 @@ class ParticipantListView(PublicListView):
     template_name = "talks/participant_list.html"
     page_title = "People"
     description = "Negotiators, officials and others who took part in or spoke about the talks."
-    stored_count = "people"
     list_index = PEOPLE
 
     def base_queryset(self):
         return ParticipantFilter.base_queryset().select_related("party")
-
-    def stored_facets(self):
-        query = self.request.GET
-        return [
-            facet(query, "party", "Party", stored_rows("people.party", Party.objects.all())),
-            facet(query, "role", "Seat held", stored_rows("people.role"), dict(Membership.Role.choices)),
-        ]
 
 
 class IssueListView(PublicListView):
@@ -464,7 +391,7 @@ class IssueListView(PublicListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         issues = context["object_list"]
-        counts = tallies.counts_for_records("claims.issue", issues)
+        counts = CLAIMS.counts_by_value("issue_links__issue_id", self.object_list.db)
         for issue in issues:
             issue.claim_count = counts.get(issue.pk, 0)
         return context
@@ -489,9 +416,8 @@ class DisagreementListView(PublicListView):
         disagreements = context["object_list"]
         versions = {}
         for link in (
-            DisagreementClaim.objects.filter(
-                disagreement__in=disagreements, claim__publication_status=PUBLISHED
-            )
+            DisagreementClaim.objects.published()
+            .filter(disagreement__in=disagreements)
             .order_by("id")
             .values("disagreement_id", "version")
         ):

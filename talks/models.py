@@ -928,33 +928,32 @@ class PublicChange(models.Model):
         return f"{self.get_kind_display()} {self.record_type} “{self.record_label}”"
 
 
-class Tally(models.Model):
-    """A stored count of published records (talks/tallies.py keeps it current): what unfiltered lists,
-    their facets and the home page show, without counting hundreds of thousands of rows per request."""
-
-    dimension = models.CharField(max_length=40)  # "claims.party": published claims by party
-    value = models.CharField(max_length=100, blank=True)  # the party's id; "" for a total or no value
-    count = models.PositiveIntegerField()
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["dimension", "value"], name="talks_tally_unique")]
-        indexes = [
-            # An unfiltered list's facet: a dimension's most frequent values (tallies.counts_by_record),
-            # read in order until twelve name public records, instead of sorting all 5,000 rounds'.
-            models.Index(fields=["dimension", "-count", "value"], name="talks_tally_most_frequent"),
-        ]
-
-    def __str__(self):
-        return f"{self.dimension}[{self.value}] = {self.count}"
-
-
 class ListVersion(models.Model):
-    """Which state of a list's records each server process's in-memory counts of it were made from
-    (talks/list_index.py). Database triggers give it a new random token on every write to a column
-    the list counts or orders by, in the same transaction as the write."""
+    """The version of a list's records (and, under "dataset", of the data package), moved by
+    database triggers in the same transaction as every write to what it covers: each server
+    process's in-memory copy of a list (talks/list_index.py) reads it first, and the changes logged
+    since the version it holds. The token is new with every version, so that a version number
+    reused after a rollback is told from the one a process saw."""
 
     name = models.CharField(max_length=40, primary_key=True)  # "claims"
+    version = models.BigIntegerField(default=0)
     token = models.CharField(max_length=40)
 
     def __str__(self):
-        return f"{self.name}: {self.token}"
+        return f"{self.name}: {self.version} ({self.token})"
+
+
+class ListChange(models.Model):
+    """A record whose values a list holds was added, changed or deleted, under the list's version
+    (talks/list_index.py). Written by triggers only; a list keeps its latest versions' rows."""
+
+    list = models.CharField(max_length=40)
+    version = models.BigIntegerField()
+    token = models.CharField(max_length=40)
+    key = models.BigIntegerField(null=True)  # none: the version a list started at after `migrate`
+
+    class Meta:
+        indexes = [models.Index(fields=["list", "version"], name="talks_listchange_version")]
+
+    def __str__(self):
+        return f"{self.list} {self.version}: {self.key}"

@@ -1,6 +1,7 @@
-"""A filtered list's count, facets and order come from each process's in-memory list index
-(talks/list_index.py), which must always agree with the records: every write to a column it reads
-moves its token, whoever writes, and the next request rebuilds it."""
+"""A list's count, facets and order come from each process's in-memory list index
+(talks/list_index.py), which must always agree with the records: every write to a value it holds
+logs the record under a new version of the list, whoever writes, and the next request reads that
+record again, and only that record."""
 
 import datetime
 
@@ -14,19 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from talks.filters import RoundFilter, SourceFilter, narrowing_values
-from talks.list_index import (
-    CANDIDATES,
-    NO_NUMBER,
-    DayNumber,
-    FacetValues,
-    coded_groups,
-    coded_numbers,
-    day_number,
-    distinct_pairs,
-    trigger_name,
-)
-from talks.lists import ARTICLES, CLAIMS, LIST_INDEXES, ROUNDS, warm_list_indexes
-from talks.models import Claim, ClaimIssue, ListVersion
+from talks.list_index import CANDIDATES, DayNumber, HeldValues, day_number, distinct_pairs, trigger_name
+from talks.lists import ARTICLES, CLAIMS, LIST_INDEXES, PEOPLE, ROUNDS, warm_list_indexes
+from talks.models import Claim, ClaimIssue, ListChange, ListVersion
 from tests.builders import (
     PUBLISHED,
     make_article,
@@ -43,18 +34,19 @@ from tests.builders import (
 pytestmark = pytest.mark.django_db
 
 
-def coded(records, values) -> FacetValues:
-    """(record, value) pairs numbered row by row in Python: what the list index's readers of whole
-    columns (coded_numbers, coded_groups) must agree with."""
-    distinct = sorted(set(values), key=lambda value: (value is None, value))
-    code_of = {value: code for code, value in enumerate(distinct)}
-    return FacetValues(
-        np.array(records, dtype=np.int64), np.array([code_of[v] for v in values], dtype=np.int32), distinct
-    )
+def held_values(records, values, many: bool) -> HeldValues:
+    """A field's values as the list index holds them, written record by record."""
+    held = HeldValues(many=many)
+    records = np.array(records, dtype=np.int64)
+    if many:
+        held.set_pairs(np.empty(0, dtype=np.int64), records, held.coded(values))
+    else:
+        held.set_codes(records, held.coded(values))
+    return held
 
 
-def token(name="claims"):
-    return ListVersion.objects.get(name=name).token
+def version(name="claims"):
+    return ListVersion.objects.get(name=name).version
 
 
 def facet_counts(response) -> dict:
@@ -280,73 +272,60 @@ def test_a_claim_published_or_withdrawn_joins_or_leaves_a_list_the_index_filters
     assert shown(response) == counted_by_the_database(response)
 
 
-def tokens() -> dict:
-    return dict(ListVersion.objects.filter(name__startswith="claims").values_list("name", "token"))
-
-
-def test_each_write_to_a_column_the_index_reads_moves_the_token_of_that_part_alone(archive):
+def test_each_write_to_a_value_a_list_holds_logs_the_records_it_changed_and_no_other_write_does(archive):
     claim = Claim.objects.published().first()
-    before = tokens()
 
-    def moved(write) -> set:
-        nonlocal before
+    def logged(write) -> set:
+        before = version()
         write()
-        after = tokens()
-        changed, before = {name for name in after if after[name] != before.get(name)}, after
-        return changed
+        changes = ListChange.objects.filter(list="claims", version__gt=before)
+        return set(changes.values_list("key", flat=True))
 
-    claim.notes = "An editor's note: not a column the index reads."
-    assert moved(claim.save) == set()
-    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(text="Reworded.")) == set()
-    # A claim, its issue link, and citations counted on it, one of which disputes it.
-    assert moved(lambda: make_public_claim()) == {
-        "claims",
-        "claims.talks_claimissue",
-        "claims.outlet_count",
-        "claims.disputed",
-        "claims.listed_on",
-    }
-    claim.kind = "figure" if claim.kind != "figure" else "demand"
-    assert moved(claim.save) == {"claims.kind"}
-    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(party=archive["parties"][2])) == {
-        "claims.party_id"
-    }
-    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(listed_on=datetime.date(2026, 3, 1))) == {
-        "claims.listed_on"
-    }
-    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(outlet_count=7)) == {"claims.outlet_count"}
-    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(outlet_count=7)) == set()  # no change
-    assert moved(lambda: Claim.objects.filter(pk=claim.pk).update(disputed=not claim.disputed)) == {
-        "claims.disputed"
-    }
-    assert moved(lambda: claim.issues.add(archive["issues"][2])) == {"claims.talks_claimissue"}
-    assert moved(lambda: claim.issues.remove(archive["issues"][2])) == {"claims.talks_claimissue"}
+    claim.notes = "An editor's note: not a value the index holds."
+    assert logged(claim.save) == set()
+    assert logged(lambda: Claim.objects.filter(pk=claim.pk).update(text="Reworded.")) == set()
+    assert logged(lambda: Claim.objects.filter(pk=claim.pk).update(kind="figure")) == {claim.pk}
+    assert logged(lambda: Claim.objects.filter(pk=claim.pk).update(kind="figure")) == set()  # no change
+    assert logged(lambda: Claim.objects.filter(pk=claim.pk).update(outlet_count=7)) == {claim.pk}
+    assert logged(lambda: claim.issues.add(archive["issues"][2])) == {claim.pk}
+    assert logged(lambda: claim.issues.remove(archive["issues"][2])) == {claim.pk}
+    link = ClaimIssue.objects.filter(claim=claim).first()
+    other = Claim.objects.exclude(pk=claim.pk).exclude(issue_links__issue=link.issue_id).first()
+    # A link moved to another claim changes both.
+    assert logged(lambda: ClaimIssue.objects.filter(pk=link.pk).update(claim=other)) == {claim.pk, other.pk}
     with connection.cursor() as cursor:  # around the ORM altogether
-        assert moved(
+        assert logged(
             lambda: cursor.execute("UPDATE talks_claim SET round_id = NULL WHERE id = %s", [claim.pk])
-        ) == {"claims.round_id"}
-    assert "claims" in moved(claim.delete)
-    people, rounds = token("people"), token("rounds")
+        ) == {claim.pk}
+    new = make_public_claim()
+    assert ListChange.objects.filter(list="claims", key=new.pk).exists()
+    assert claim.pk in logged(claim.delete)
+    people, rounds = version("people"), version("rounds")
     Claim.objects.create(text="A claim of nobody at no round.")
-    assert (token("people"), token("rounds")) == (people, rounds)  # other lists keep their tokens
+    assert (version("people"), version("rounds")) == (people, rounds)  # other lists keep their versions
 
 
-def test_an_edit_rebuilds_only_the_facets_and_orders_that_read_what_it_changed(client, archive):
+def test_a_write_makes_each_process_read_only_the_records_it_changed(client, archive, monkeypatch):
     url = reverse("claim_list") + "?kind=demand"
     client.get(url)
     client.get(url + "&ordering=-outlets")
-    pieces = dict(CLAIMS._pieces["default"])
+
+    def read_whole(*args):
+        raise AssertionError("the list was read whole again")
+
+    monkeypatch.setattr(CLAIMS, "rebuilt", read_whole)
     claim = Claim.objects.published().filter(kind="demand").first()
     Claim.objects.filter(pk=claim.pk).update(outlet_count=claim.outlet_count + 5)  # as a new citation does
     other_round = next(round for round in archive["rounds"] if round.pk != claim.round_id)
     Claim.objects.filter(pk=claim.pk).update(round=other_round)
-    response = client.get(url)
-    assert shown(response) == counted_by_the_database(response)
-    rebuilt = {key for key, piece in CLAIMS._pieces["default"].items() if pieces.get(key) is not piece}
-    assert rebuilt == {"values:round_id"}  # the order by reach waits for its next reader
-    client.get(url + "&ordering=-outlets")
-    rebuilt = {key for key, piece in CLAIMS._pieces["default"].items() if pieces.get(key) is not piece}
-    assert len(rebuilt) == 2 and any(key.startswith("order:") for key in rebuilt)
+    make_public_claim(kind="demand", party=archive["parties"][0], issue=archive["issues"][1])
+    for ordering in ["", "&ordering=-outlets", "&ordering=date"]:
+        response = client.get(url + ordering)
+        assert shown(response) == counted_by_the_database(response), ordering
+        assert [claim.pk for claim in response.context["object_list"]] == ordered_by_the_database(response)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    assert not any(ListChange._meta.db_table in query["sql"] for query in queries)  # nothing new to read
 
 
 def test_an_edit_made_around_the_orm_is_counted_by_the_next_request(client, archive):
@@ -370,44 +349,46 @@ def test_a_write_rolled_back_after_the_index_read_it_leaves_no_trace_in_the_coun
         during = client.get(url)  # counted from the write not yet committed
         assert facet_counts(during)["kind"]["figure"] == 1
         raise RuntimeError("roll back")
-    # A write of the same size after the rollback: its token must not be taken for the first one's.
+    # A write after the rollback, under the same version number: its token tells it from the first.
     Claim.objects.filter(pk=second.pk).update(kind="event")
     after = client.get(url)
     assert shown(after) == counted_by_the_database(after)
     assert "figure" not in facet_counts(after)["kind"]
 
 
-def test_a_server_process_says_so_when_it_starts_with_parts_of_no_token(archive, caplog):
-    call_command("migrate", verbosity=0)  # every part given a token
-    ListVersion.objects.filter(name="claims.publication_status").delete()  # as before `migrate`
+def test_a_server_process_says_so_when_it_starts_with_a_list_of_no_version(archive, caplog):
+    ListVersion.objects.filter(name="claims").delete()  # as before `migrate`
     warm_list_indexes()
-    assert "Parts of no token (run `manage.py migrate`): claims.publication_status" in caplog.text
+    assert "The claims list has no version (run `manage.py migrate`)." in caplog.text
     caplog.clear()
     call_command("migrate", verbosity=0)
     warm_list_indexes()
-    assert "no token" not in caplog.text
+    assert "no version" not in caplog.text
 
 
-def test_a_migration_reinstalls_triggers_that_a_table_rebuild_dropped(archive):
+def test_a_migration_reinstalls_triggers_that_a_table_rebuild_dropped(client, archive):
+    url = reverse("claim_list") + "?kind=demand"
+    client.get(url)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f'DROP TRIGGER "{trigger_name(CLAIMS, "talks_claim", "write")}" ON talks_claim')
-        else:
-            cursor.execute(f'DROP TRIGGER "{trigger_name(CLAIMS, "talks_claim", "insert")}"')
-    before = token()
-    Claim.objects.create(text="Unseen by the index.")
-    assert token() == before  # the trigger is gone: what SQLite does when a migration rebuilds a table
+        cursor.execute(
+            f'DROP TRIGGER "{trigger_name(CLAIMS, "talks_claim", "insert")}"'
+            + (" ON talks_claim" if connection.vendor == "postgresql" else "")
+        )
+    before = version()
+    make_public_claim(kind="demand")
+    assert version() > before  # its issue link and citations are still logged, not the claim itself
     call_command("migrate", verbosity=0)
-    assert token() != before  # tokens renewed, since writes may have gone unseen
-    before = token()
+    response = client.get(url)  # the lists start at a new version: each process reads them whole
+    assert shown(response) == counted_by_the_database(response)
+    before = version()
     Claim.objects.create(text="Seen again.")
-    assert token() != before
+    assert version() > before
 
 
 def test_a_server_process_builds_every_lists_counts_and_orders_before_its_first_reader(client, archive):
     make_article(outlet=make_outlet(), publication_status=PUBLISHED)
     for index in LIST_INDEXES:
-        index._pieces.clear()
+        index._held.clear()
     warm_list_indexes()
     url = reverse("claim_list") + "?kind=demand&ordering=-outlets"
     with CaptureQueriesContext(connection) as warm:
@@ -415,9 +396,10 @@ def test_a_server_process_builds_every_lists_counts_and_orders_before_its_first_
     with CaptureQueriesContext(connection) as again:
         client.get(url)
     assert len(warm) == len(again)  # nothing was left to build
-    orders = [key for key in CLAIMS._pieces["default"] if key.startswith("order:")]
+    orders = [key for key in CLAIMS._held["default"].memo if key[0] == "order"]
     assert len(orders) == 7  # the default order and the six a reader picks
-    assert any(key.startswith("order:") for key in ARTICLES._pieces["default"])
+    assert any(key[0] == "order" for key in ARTICLES._held["default"].memo)
+    assert any(key[0] == "order" for key in PEOPLE._held["default"].memo)
 
 
 def test_a_filtered_source_list_counts_articles_of_unknown_outlet_under_one_link(client):
@@ -431,44 +413,51 @@ def test_a_filtered_source_list_counts_articles_of_unknown_outlet_under_one_link
     assert '<a href="?language=en&amp;outlet=unknown">Unknown outlet</a>' in response.content.decode()
 
 
-@pytest.mark.parametrize("single", [False, True], ids=["as pairs", "by key"])
-def test_a_facet_reads_only_its_most_frequent_values_with_ties_going_to_the_first_value(single):
-    # Record n has value n % 60, and values 0-9 once more each; record 1,000 has none.
-    records = list(range(60)) + list(range(60, 70)) + [1000]
-    values = [n % 60 for n in range(60)] + list(range(10)) + [None]
-    facet = coded(records, values)
-    facet.single = single
-    matched = np.zeros(1002, dtype=bool)  # one key more than the column holds, as another column may
+@pytest.mark.parametrize("many", [False, True], ids=["by key", "as pairs"])
+def test_a_facet_reads_only_its_most_frequent_values_with_ties_going_to_the_first_value(many):
+    # Record n has value n % 60 (written from the highest value down, so that codes do not follow
+    # the values' order), and values 0-9 once more each; record 1,000 has none.
+    records = list(range(59, -1, -1)) + list(range(60, 70)) + ([] if many else [1000])
+    values = [n % 60 for n in range(59, -1, -1)] + list(range(10)) + ([] if many else [None])
+    held = held_values(records, values, many)
+    matched = np.zeros(1002, dtype=bool)  # one key more than the field holds, as another field may
     matched[records] = True
-    counts = facet.counts(matched, np.flatnonzero(matched))
-    assert counts.missing == 1
+    counts = held.counts(matched, np.flatnonzero(matched))
+    assert counts.missing == (0 if many else 1)
     assert len(counts.most_frequent) == CANDIDATES
     assert counts.most_frequent[:10] == [(value, 2) for value in range(10)]
     assert counts.most_frequent[10:] == [(value, 1) for value in range(10, CANDIDATES)]
 
 
-@pytest.mark.parametrize("single", [False, True], ids=["as pairs", "by key"])
-def test_a_column_finds_the_records_holding_chosen_values_or_values_within_a_range(single):
+@pytest.mark.parametrize("many", [False, True], ids=["by key", "as pairs"])
+def test_a_field_finds_the_records_holding_chosen_values_or_values_within_a_range(many):
     records = [3, 1, 4, 5, 9, 2, 6]
     dates = [datetime.date(2026, 2, day) if day else None for day in [10, 12, None, 11, 12, 14, 9]]
-    column = coded(records, dates)
-    column.single = single
+    held = held_values(records, [None if day is None else day_number(day) for day in dates], many)
 
     def keys(kept) -> list[int]:
-        assert len(kept) == 12  # every key below the size asked for, beyond the column's own
+        assert len(kept) == 12  # every key below the size asked for, beyond the field's own
         return np.flatnonzero(kept).tolist()
 
-    day = datetime.date(2026, 2, 12)
-    assert keys(column.keys_with([day], 12)) == [1, 9]
-    assert keys(column.keys_with([day, datetime.date(2026, 2, 9), datetime.date(1999, 1, 1)], 12)) == [
-        1,
-        6,
-        9,
-    ]
-    assert keys(column.keys_between(datetime.date(2026, 2, 11), day, 12)) == [1, 5, 9]  # both ends included
-    assert keys(column.keys_between(datetime.date(2026, 2, 11), None, 12)) == [1, 2, 5, 9]  # never a null
-    assert keys(column.keys_between(None, datetime.date(2026, 2, 10), 12)) == [3, 6]
-    assert keys(column.keys_between(datetime.date(2027, 1, 1), None, 12)) == []
+    day = day_number(datetime.date(2026, 2, 12))
+    assert keys(held.keys_with([day], 12)) == [1, 9]
+    assert keys(held.keys_with([day, day_number(datetime.date(2026, 2, 9)), 5], 12)) == [1, 6, 9]
+    feb = {n: day_number(datetime.date(2026, 2, n)) for n in (10, 11)}
+    assert keys(held.keys_between(feb[11], day, 12)) == [1, 5, 9]  # both ends included
+    assert keys(held.keys_between(feb[11], None, 12)) == [1, 2, 5, 9]  # never a record of none
+    assert keys(held.keys_between(None, feb[10], 12)) == [3, 6]
+    assert keys(held.keys_between(day_number(datetime.date(2027, 1, 1)), None, 12)) == []
+
+
+def test_a_records_new_values_replace_its_old_ones_and_a_new_value_takes_a_code_of_its_own():
+    held = held_values([1, 2, 3], ["demand", "offer", "demand"], many=False)
+    held.set_codes(np.array([2, 7]), held.coded(["statement", "demand"]))
+    assert held.size == 8
+    assert np.flatnonzero(held.keys_with(["demand"], 8)).tolist() == [1, 3, 7]
+    assert np.flatnonzero(held.keys_with(["offer"], 8)).tolist() == []
+    links = held_values([1, 1, 2], [10, 11, 10], many=True)
+    links.set_pairs(np.array([1, 4]), np.array([4]), links.coded([12]))  # record 1 loses its issues
+    assert np.flatnonzero(links.keys_with([10, 12], 5)).tolist() == [2, 4]
 
 
 def test_the_database_numbers_days_as_python_does():
@@ -483,34 +472,6 @@ def test_the_database_numbers_days_as_python_does():
     numbered = Claim.objects.filter(date__in=days).annotate(number=DayNumber("date"))
     assert sorted(numbered.values_list("date", "number")) == [(day, day_number(day)) for day in days]
     assert day_number(datetime.date(1, 1, 1)) == 0  # never NO_NUMBER, which stands for no date
-
-
-def numbered_pairs(facet) -> list[tuple]:
-    values = [facet.values[code] for code in facet.codes]
-    return sorted(zip(facet.records.tolist(), values, strict=True), key=repr)
-
-
-def same_facet(one, other) -> bool:
-    return one.values == other.values and numbered_pairs(one) == numbered_pairs(other)
-
-
-def test_columns_read_as_numbers_or_as_groups_are_numbered_as_pairs_read_row_by_row_are():
-    records = np.array([3, 1, 4, 5, 9, 2, 6])
-    parties = [7, None, 7, 2, None, 30, 2]
-    numbers = np.array([NO_NUMBER if party is None else party for party in parties])
-    assert same_facet(coded_numbers(records, numbers), coded(records.tolist(), parties))
-    assert coded_numbers(records, numbers).values == [2, 7, 30, None]  # none last, as `coded` puts it
-
-    kinds = ["demand", None, "offer", "demand", "", "offer", "demand"]
-    groups = {}
-    for record, kind in zip(records.tolist(), kinds, strict=True):
-        groups.setdefault(kind, []).append(record)
-    grouped = [(kind, np.array(keys)) for kind, keys in groups.items()]
-    assert same_facet(coded_groups(grouped), coded(records.tolist(), kinds))
-
-    seats = [("head member", np.array([1, 2])), ("member", np.array([3])), (None, np.array([4]))]
-    words = [(1, "head"), (1, "member"), (2, "head"), (2, "member"), (3, "member")]
-    assert same_facet(coded_groups(seats, words=True), coded([pk for pk, _ in words], [w for _, w in words]))
 
 
 def test_link_pairs_are_counted_once_however_often_they_are_listed():

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from talks.evidence import refresh_evidence
 from talks.models import Claim
-from talks.tallies import refresh_evidence
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_module")]
 

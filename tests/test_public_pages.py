@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sources.models import SourceArticle
-from talks import tallies
+from talks.lists import CLAIMS
 from talks.models import Claim
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_module")]
@@ -109,13 +109,13 @@ def test_the_issue_page_shows_sub_issues_and_positions_by_round_and_party(client
     assert "and its sub-issues, by round" in table and '<th scope="row"><a href="/rounds/' in table
 
 
-# The stored total of claims decides how the page finds the issue's claims (talks.views.claims_on):
+# The total of claims decides how the page finds the issue's claims (talks.views.claims_on):
 # as few, looked up by key, or as many, by walking the newest claims and rounds.
-@pytest.mark.parametrize("stored_total", [10**9, 0], ids=["looked up by key", "walked"])
+@pytest.mark.parametrize("total", [10**9, 0], ids=["looked up by key", "walked"])
 def test_each_claim_of_the_issue_table_sits_in_its_rounds_row_and_its_partys_column(
-    client, monkeypatch, stored_total
+    client, monkeypatch, total
 ):
-    monkeypatch.setattr(tallies, "total", lambda name: stored_total)
+    monkeypatch.setattr(CLAIMS, "total", lambda alias="default": total)
     response = client.get(reverse("issue_detail", args=["territory"]))
     placed = []
     for round_, row in response.context["table"]:

@@ -102,8 +102,12 @@ class Archive:
 
 
 def queries_per_page(client, archive):
+    """Each page's queries on its second request: the first after a write also reads, in a fixed
+    number of queries, what the write changed in the lists' in-memory index (talks/list_index.py),
+    by patching it or reading it whole, whichever the process's last reading calls for."""
     counts = {}
     for name, url in archive.pages().items():
+        client.get(url)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
         assert response.status_code == 200, name

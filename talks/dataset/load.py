@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from sources.records import PublicationStatus, Publishable
-from talks import tallies
+from talks import evidence
 from talks.changes import one_entry_per_record
 from talks.dataset.reading import FILE, ROW, CsvFile, Problem, package_members, too_long
 from talks.dataset.tables import DATE, INTEGER, TABLES, TABLES_BY_FILE, Column, Table
@@ -445,7 +445,7 @@ def write(checked: dict[str, Checked], result: ImportResult, dry_run: bool) -> N
         with (
             transaction.atomic(),
             one_entry_per_record(),
-            tallies.deferred(),
+            evidence.deferred(),
             keeping_checks() as created_claims,
         ):
             writer = Writer(checked, result, created_claims)

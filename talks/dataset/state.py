@@ -11,12 +11,20 @@ token it was built under; a token read before the build can only make a later re
 
 import secrets
 
-from talks.list_index import POSTGRESQL_RANDOM, SQLITE_RANDOM, moving_tokens
+from talks.list_index import POSTGRESQL_RANDOM, SQLITE_RANDOM
 from talks.models import ListVersion
 
 DATASET = "dataset"
 POSTGRESQL_FUNCTION = "parley_dataset_moves"
 EVENTS = ("insert", "update", "delete")
+
+
+def moving_token(random_text: str) -> str:
+    table = ListVersion._meta.db_table
+    return (
+        f"INSERT INTO {table} (name, version, token) VALUES ('{DATASET}', 0, {random_text}) "
+        f"ON CONFLICT (name) DO UPDATE SET token = excluded.token;"
+    )
 
 
 def package_tables() -> list[str]:
@@ -41,7 +49,7 @@ def install_dataset_triggers(connection) -> None:
         # rebuild of the package, and comparing every column of a 300,000-row update would not be free.
         statements.append(
             f"CREATE OR REPLACE FUNCTION {POSTGRESQL_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN {moving_tokens([DATASET], POSTGRESQL_RANDOM)} RETURN NULL; END $$"
+            f"BEGIN {moving_token(POSTGRESQL_RANDOM)} RETURN NULL; END $$"
         )
         for table in package_tables():
             name = quote(trigger_name(table, "write"))
@@ -57,7 +65,7 @@ def install_dataset_triggers(connection) -> None:
                 statements += [
                     f"DROP TRIGGER IF EXISTS {name}",
                     f"CREATE TRIGGER {name} AFTER {event.upper()} ON {quote(table)} "
-                    f"BEGIN {moving_tokens([DATASET], SQLITE_RANDOM)} END",
+                    f"BEGIN {moving_token(SQLITE_RANDOM)} END",
                 ]
     with connection.cursor() as cursor:
         for statement in statements:

@@ -4,16 +4,8 @@ from django.db import migrations, models
 
 
 def count_existing_records(apps, schema_editor):
-    # A new database has nothing to count. An existing one is counted with the live models, which
-    # carry the published() querysets; it only reads columns that this migration's tables already have.
-    if not apps.get_model("talks", "Claim").objects.exists() and not apps.get_model(
-        "sources", "SourceArticle"
-    ).objects.exists():
-        return
-    from talks.tallies import DIMENSIONS
-
-    for dimension in DIMENSIONS.values():  # the claims' evidence has its columns only from 0007 on
-        dimension.refresh()
+    """Nothing to count any more: migration 0025 drops the stored counts, which the lists' own
+    in-memory index replaced (talks/list_index.py)."""
 
 
 class Migration(migrations.Migration):

@@ -2,13 +2,8 @@ from django.db import migrations
 
 
 def count_claims_under_issues(apps, schema_editor):
-    # A new database has nothing to count. An existing one is counted with the live code, which
-    # reads only columns the tables already have by this migration.
-    if not apps.get_model("talks", "ClaimIssue").objects.exists():
-        return
-    from talks.tallies import refresh_issue_trees
-
-    refresh_issue_trees()
+    """Nothing to count any more: migration 0025 drops the stored counts, which the lists' own
+    in-memory index replaced (talks/list_index.py)."""
 
 
 class Migration(migrations.Migration):

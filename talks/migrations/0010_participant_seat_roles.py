@@ -7,7 +7,7 @@ def read_seat_roles(apps, schema_editor):
     # With the live code, which reads only columns the tables have by this migration.
     if not apps.get_model("talks", "Membership").objects.exists():
         return
-    from talks.tallies import refresh_seat_roles
+    from talks.evidence import refresh_seat_roles
 
     refresh_seat_roles()
 

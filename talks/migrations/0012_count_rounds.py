@@ -4,14 +4,8 @@ ROUND_DIMENSIONS = ["rounds", "rounds.track", "rounds.status", "rounds.format", 
 
 
 def count_rounds(apps, schema_editor):
-    # A new database has nothing to count. An existing one is counted with the live code, which
-    # reads only columns the tables already have by this migration.
-    if not apps.get_model("talks", "Round").objects.exists():
-        return
-    from talks.tallies import DIMENSIONS
-
-    for name in ROUND_DIMENSIONS:
-        DIMENSIONS[name].refresh()
+    """Nothing to count any more: migration 0025 drops the stored counts, which the lists' own
+    in-memory index replaced (talks/list_index.py)."""
 
 
 class Migration(migrations.Migration):

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sources.models import Outlet, SourceArticle
-from talks import tallies
+from talks import evidence
 from talks.models import (
     Citation,
     Claim,
@@ -88,7 +88,7 @@ class Command(BaseCommand):
             # rows its own transaction inserted: it took a nested scan of every citation for each
             # claim, and counting the evidence of 300,000 claims ran for more than five minutes.
             self.analyze()
-            tallies.refresh_all()  # bulk inserts send no signals: count what was built
+            evidence.refresh_all()  # bulk inserts send no signals: refresh what lists read
         # Fresh statistics for the query planner: without them SQLite drives joins from unselective
         # indexes after a bulk load (a round page took 1.1 s instead of 54 ms on the default size).
         # PostgreSQL's VACUUM also marks the pages whose rows all are visible, so index-only scans

@@ -5,11 +5,12 @@ import urllib.request
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
-from django.db import connection, reset_queries
+from django.db import connection, reset_queries, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from talks.lists import LIST_INDEXES
+from sources.models import SourceArticle
+from sources.records import PublicationStatus
 from talks.management.served import (
     percentile,
     reference_loop_ms,
@@ -17,7 +18,7 @@ from talks.management.served import (
     sample_pages,
     served_archive,
 )
-from talks.models import Claim
+from talks.models import Citation, Claim, Issue
 
 EXPORTS = ["rounds", "claims", "sources", "participants", "issues", "citations", "delegations"]
 
@@ -39,6 +40,29 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
+def insert_claim() -> float:
+    """Insert one published claim with an issue and a citation through the ORM, as an editor's save
+    does; the milliseconds it took. Benchmark claims are marked, so a demo archive stays tellable."""
+    template = Claim.objects.published().exclude(round=None).order_by("-pk").first()
+    issue = Issue.objects.published().first()
+    article = SourceArticle.objects.published().first()
+    started = time.perf_counter()
+    with transaction.atomic():
+        claim = Claim.objects.create(
+            text="A benchmark claim, inserted while readers read.",
+            kind=template.kind,
+            round=template.round,
+            party=template.party,
+            speaker=template.speaker,
+            sourcing=template.sourcing,
+            attribution=template.attribution,
+            publication_status=PublicationStatus.PUBLISHED,
+        )
+        claim.issues.add(issue)
+        Citation.objects.create(claim=claim, article=article, quote="benchmark", stance="supports")
+    return (time.perf_counter() - started) * 1000
+
+
 class Command(BaseCommand):
     help = (
         "Benchmark the archive in the current database (built by generate_demo_data) "
@@ -50,8 +74,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--requests", type=int, default=30, help="Requests per page kind.")
         parser.add_argument("--skip-exports", action="store_true")
+        parser.add_argument(
+            "--write-seconds",
+            type=float,
+            default=20,
+            help="Seconds of each run of reads with and without writes.",
+        )
 
-    def handle(self, requests, skip_exports, **options):
+    def handle(self, requests, skip_exports, write_seconds, **options):
+        seconds = write_seconds
         require_demo_archive()
         self.pages = sample_pages()
         with served_archive() as server:
@@ -67,7 +98,7 @@ class Command(BaseCommand):
                     f"{name:<28}{statistics.median(timings):>9.1f}{percentile(timings, 0.95):>9.1f}"
                     f"{self.queries(urls[0]):>9}"
                 )
-            self.measure_rebuilds()
+            self.measure_writes_while_reading(server.url, seconds)
             if not skip_exports:
                 self.stdout.write(f"\n{'export':<28}{'rows':>10}{'seconds':>9}{'rows/s':>10}{'peak MiB':>10}")
                 for name in EXPORTS:
@@ -90,19 +121,65 @@ class Command(BaseCommand):
             client.get(path)
         return len(captured)
 
-    def measure_rebuilds(self):
-        """How long a server process takes to rebuild each list's index (its facets' and filters'
-        columns) and its default order after a record was added or removed, which moves every
-        part's token: the wait of the first reader of a filtered list after it (see
-        talks/list_index.py). An edit of one column rebuilds only the column or order that reads it."""
-        self.stdout.write(f"\n{'list index rebuilt':<28}{'records':>10}{'ms':>9}")
-        for index in LIST_INDEXES:
-            default_order = index.ordering_of(index.model._base_manager.all())
-            started = time.perf_counter()
-            tokens = index.tokens(connection.alias)
-            index.current(connection.alias, tokens, default_order, index.held_fields, rebuild=True)
-            milliseconds = (time.perf_counter() - started) * 1000
-            self.stdout.write(f"{index.name:<28}{index.model._base_manager.count():>10,}{milliseconds:>9.0f}")
+    def measure_writes_while_reading(self, base: str, seconds: float):
+        """What a write costs readers. A claim inserted through the ORM, published with an issue and
+        a citation, as an editor's save makes one (its insert timed), then the first request of a
+        filtered claim list to each server process, against the same request's steady time; and the
+        reading throughput of 4 clients over the list pages, with one such insert a second and with
+        none."""
+        lists = [
+            base + url
+            for name in (
+                "claim list, filtered",
+                "claim list, broad filter",
+                "round list, filtered",
+                "source list",
+            )
+            for url in self.pages[name]
+        ]
+        filtered = base + self.pages["claim list, filtered"][0]
+        steady = statistics.median(self.timed_get(filtered) for _ in range(20))
+        inserts, first_requests = [], []
+        for _ in range(5):
+            inserts.append(insert_claim())
+            # Each of the 2 workers meets the write on its first request after it.
+            first_requests.append(max(self.timed_get(filtered) for _ in range(2)))
+            time.sleep(0.5)
+        self.stdout.write(f"\n{'writes while reading':<44}{'ms':>9}")
+        self.stdout.write(
+            f"{'claim insert through the ORM, median of 5':<44}{statistics.median(inserts):>9.1f}"
+        )
+        self.stdout.write(f"{'filtered claim list, steady (median of 20)':<44}{steady:>9.1f}")
+        self.stdout.write(
+            f"{'first request after an insert (median of 5)':<44}{statistics.median(first_requests):>9.1f}"
+        )
+        quiet = self.throughput(lists, seconds, writes_per_second=0)
+        writing = self.throughput(lists, seconds, writes_per_second=1)
+        self.stdout.write(f"{'reads/s, no writes':<44}{quiet:>9.1f}")
+        self.stdout.write(f"{'reads/s, one claim insert a second':<44}{writing:>9.1f}")
+        self.stdout.write(f"{'ratio':<44}{writing / quiet:>9.2f}")
+
+    def throughput(self, urls: list[str], seconds: float, writes_per_second: float) -> float:
+        done = threading.Event()
+        counts = [0] * 4
+
+        def read(n):
+            while not done.is_set():
+                self.timed_get(urls[(counts[n] * 4 + n) % len(urls)])
+                counts[n] += 1
+
+        readers = [threading.Thread(target=read, args=(n,), daemon=True) for n in range(4)]
+        for reader in readers:
+            reader.start()
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            if writes_per_second:
+                insert_claim()
+            time.sleep(1 / writes_per_second if writes_per_second else 0.2)
+        done.set()
+        for reader in readers:
+            reader.join()
+        return sum(counts) / (time.perf_counter() - started)
 
     def measure_export(self, base, name, master):
         workers = worker_pids(master)
