@@ -365,7 +365,7 @@ class PublishableAdmin(ArchiveAdmin):
             if problems:
                 refused.append(f"“{record}”: {'; '.join(problems)}")
                 continue
-            if record.publication_status != PublicationStatus.PUBLISHED:
+            if not record.is_published:
                 record.publication_status = PublicationStatus.PUBLISHED
                 record._change_reason = ""
                 record.save()
@@ -381,7 +381,7 @@ class PublishableAdmin(ArchiveAdmin):
         if form.is_bound and form.is_valid():
             reason = form.cleaned_data["reason"]
             count = 0
-            for record in queryset.filter(publication_status=PublicationStatus.PUBLISHED):
+            for record in queryset.published():
                 record.publication_status = PublicationStatus.WITHDRAWN
                 record.withdrawal_reason = reason
                 record._change_reason = reason

@@ -312,19 +312,17 @@ class CitationFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        if self.instance.publication_status != "published":
+        if not self.instance.is_published:
             return
-        stored = (
-            Claim.objects.filter(pk=self.instance.pk).values_list("publication_status", flat=True).first()
-        )
-        if stored != "published" and self.has_changed():
+        was_published = Claim.objects.published().filter(pk=self.instance.pk).exists()
+        if not was_published and self.has_changed():
             raise forms.ValidationError(
                 "A claim cannot be published in the save that changes its citations: save the "
                 "changes, and publish once another editor has checked them."
             )
         backed = any(
             form.cleaned_data.get("article") is not None
-            and form.cleaned_data["article"].publication_status == "published"
+            and form.cleaned_data["article"].is_published
             and not form.cleaned_data.get("DELETE")
             for form in self.forms
             if hasattr(form, "cleaned_data")
@@ -341,7 +339,7 @@ class DisagreementVersionFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        if self.instance.publication_status != "published":
+        if not self.instance.is_published:
             return
         published = [
             form.cleaned_data["claim"]
@@ -349,7 +347,7 @@ class DisagreementVersionFormSet(forms.BaseInlineFormSet):
             if hasattr(form, "cleaned_data")
             and form.cleaned_data.get("claim") is not None
             and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data["claim"].publication_status == "published"
+            and form.cleaned_data["claim"].is_published
         ]
         if len(published) < 2:
             raise forms.ValidationError(

@@ -22,8 +22,8 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from sources.records import PublicationStatus, list_items
-from talks.dataset.export import cell, reference_status_path, related_values, typed_rows
+from sources.records import list_items
+from talks.dataset.export import cell, reference_condition, related_values, typed_rows
 from talks.dataset.tables import BOOLEAN, DATE, EXPORTS_BY_NAME, STRING, Column, Export
 from talks.filters import (
     ClaimFilter,
@@ -149,11 +149,10 @@ def cell_in_database(column: Column):
 
 def published_only(column: Column, value, hidden):
     """The cell, or `hidden` where it names a record readers may not see (a draft must not show)."""
-    status_path = reference_status_path(column)
-    if not status_path:
+    condition = reference_condition(column)
+    if condition is None:
         return value
-    published = When(**{status_path: PublicationStatus.PUBLISHED}, then=value)
-    return Case(published, default=hidden, output_field=CharField())
+    return Case(When(condition, then=value), default=hidden, output_field=CharField())
 
 
 QUOTE_WORTHY = ('"', ",", "\n", "\r")  # what makes Python's CSV writer quote a field

@@ -19,7 +19,6 @@ from sources.records import (
     LinkQuerySet,
     NewestFirstIndex,
     NullsLastIndex,
-    PublicationStatus,
     Publishable,
     Timestamped,
     check_date_precision,
@@ -27,6 +26,7 @@ from sources.records import (
     describe_date,
     last_public_change,
     list_items,
+    public_condition,
     stable_key_field,
 )
 from talks.querysets import ClaimQuerySet
@@ -147,7 +147,7 @@ class Round(Publishable):
             raise ValidationError(
                 {"end_date": "The end date is before the start date: a round cannot end before it starts."}
             )
-        if self.publication_status == "published" and not self.start_date:
+        if self.is_published and not self.start_date:
             raise ValidationError({"start_date": "A round cannot be published without a start date."})
 
     def publication_problems(self) -> list[str]:
@@ -567,7 +567,7 @@ class Claim(Publishable):
 
     def publication_problems(self) -> list[str]:
         problems = []
-        if not (self.pk and self.citations.filter(article__publication_status="published").exists()):
+        if not (self.pk and self.citations.filter(public_condition(SourceArticle, "article__")).exists()):
             problems.append("it has no citation of a published article")
         if self.checked_on is None:
             problems.append(NOT_CHECKED)
@@ -597,8 +597,8 @@ class Claim(Publishable):
                 {"speaker": "A claim from unnamed sources has no named speaker: leave the speaker empty."}
             )
         if self.is_published and not self.check_would_stand():
-            stored = type(self)._base_manager.filter(pk=self.pk).values_list("publication_status", flat=True)
-            if not self.pk or stored.first() != PublicationStatus.PUBLISHED:
+            stored_public = type(self)._base_manager.filter(public_condition(type(self)), pk=self.pk)
+            if not self.pk or not stored_public.exists():
                 raise ValidationError(
                     f"This claim cannot be published yet: {NOT_CHECKED}. Save it as a draft; another "
                     "editor then checks it against every citation and records the check."
@@ -863,7 +863,7 @@ class Disagreement(Publishable):
         return path_to("disagreement_detail", self.slug)
 
     def publication_problems(self) -> list[str]:
-        published = self.pk and self.versions.filter(claim__publication_status="published").count()
+        published = self.pk and self.versions.filter(public_condition(Claim, "claim__")).count()
         return [] if published and published >= 2 else ["it has fewer than two published claims"]
 
 

@@ -63,7 +63,7 @@ def plan_for(round_: Round) -> Plan:
         backed = [
             citation.article
             for citation in claim.citations.all()
-            if citation.article.publication_status in (DRAFT, PUBLISHED)
+            if citation.article.is_published or citation.article.publication_status == DRAFT
         ]
         if not backed:
             reasons.append("it has no citation of an article that is or can be published")
@@ -89,9 +89,9 @@ def plan_for(round_: Round) -> Plan:
     for person in seated:
         people[person.pk] = person
 
-    published_claims = set(
-        round_.claims.filter(publication_status=PUBLISHED).values_list("pk", flat=True)
-    ) | {claim.pk for claim in publishable_claims}
+    published_claims = set(round_.claims.published().values_list("pk", flat=True)) | {
+        claim.pk for claim in publishable_claims
+    }
     disagreements = []
     for disagreement in (
         Disagreement.objects.filter(round=round_, publication_status=DRAFT)

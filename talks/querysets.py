@@ -11,7 +11,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from sources.records import PublicationStatus, PublishableQuerySet
+from sources.records import PublicationStatus, PublishableQuerySet, public_condition
 
 PUBLISHED = PublicationStatus.PUBLISHED
 
@@ -88,7 +88,7 @@ class ClaimQuerySet(PublishableQuerySet):
         """Everything a claim shows wherever it appears, in a fixed number of queries: its round, party,
         speaker, published citations and issues (its evidence is stored on the claim itself).
         `record_dates` also reads the claim's own timestamps and notes, which only its page shows."""
-        from talks.models import Citation, DisagreementClaim, Issue
+        from talks.models import Citation, Disagreement, DisagreementClaim, Issue
 
         # Only the columns a claim's card and a round's list of sources show are read for its round,
         # speaker, citations and articles: an article's stored text can run to pages, and turning
@@ -117,7 +117,11 @@ class ClaimQuerySet(PublishableQuerySet):
                 ),
                 Prefetch(
                     "disagreement_links",
-                    queryset=DisagreementClaim.objects.filter(disagreement__publication_status=PUBLISHED)
+                    # Its disagreement's status only, not `published()`'s: an editor's preview of
+                    # a draft claim shows its published disagreements too.
+                    queryset=DisagreementClaim.objects.filter(
+                        public_condition(Disagreement, "disagreement__")
+                    )
                     .select_related("disagreement")
                     .only("claim", "version", "disagreement__slug", "disagreement__question")
                     .order_by("disagreement__question", "disagreement_id"),

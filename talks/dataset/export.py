@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
-from sources.records import PublicationStatus, Publishable, list_items
+from sources.records import Publishable, list_items, public_condition
 from talks.dataset.tables import ALIAS_SEPARATOR, TABLES, Column, Table
 
 PACKAGE_NAME = "parley"
@@ -44,10 +44,11 @@ def table_queryset(table: Table, everything: bool) -> QuerySet:
     return rows.order_by(*(table.column(name).orm_path for name in table.primary_key))
 
 
-def reference_status_path(column: Column) -> str | None:
-    """For a reference to a record with a publication status: where that status is read."""
+def reference_condition(column: Column) -> Q | None:
+    """For a reference to a record with a publication status: whether the record referred to is
+    public, as a condition on the rows holding the reference (`published()`'s rule, through it)."""
     if column.reference and issubclass(column.reference.model, Publishable):
-        return column.orm_path.rsplit("__", 1)[0] + "__publication_status"
+        return public_condition(column.reference.model, column.orm_path.rsplit("__", 1)[0] + "__")
     return None
 
 
@@ -71,7 +72,7 @@ def related_values(model, column: Column, pks: list[int], everything: bool) -> d
     source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
     links = through.objects.filter(**{f"{source}_id__in": pks})
     if not everything and issubclass(field.related_model, Publishable):
-        links = links.filter(**{f"{target}__publication_status": PublicationStatus.PUBLISHED})
+        links = links.filter(public_condition(field.related_model, f"{target}__"))
     found: dict[int, list[str]] = {}
     for pk, value in links.order_by(f"{target}__{column.path}").values_list(
         f"{source}_id", f"{target}__{column.path}"
@@ -93,10 +94,10 @@ def typed_rows(
     hidden_unless_published = {}
     if not everything:
         for column in plain:
-            status_path = reference_status_path(column)
-            if status_path:
+            condition = reference_condition(column)
+            if condition is not None:
                 hidden_unless_published[column.name] = len(paths)
-                paths.append(status_path)
+                paths.append(ExpressionWrapper(condition, output_field=BooleanField()))
     rows = queryset.values_list(*paths).iterator(chunk_size=batch_size)
     while batch := list(itertools.islice(rows, batch_size)):
         related = {
@@ -106,8 +107,8 @@ def typed_rows(
         }
         for values in batch:
             by_name = dict(zip((column.name for column in plain), values[1:], strict=False))
-            for name, status_index in hidden_unless_published.items():
-                if values[status_index] != PublicationStatus.PUBLISHED:
+            for name, public_index in hidden_unless_published.items():
+                if not values[public_index]:
                     by_name[name] = None
             row = []
             for column in columns:

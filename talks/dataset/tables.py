@@ -74,7 +74,7 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     # The rows readers may see. Tables without a publication status of their own are public through
-    # the published records they belong to.
+    # the published records they belong to (their model's `public_with`).
     public: Callable[[QuerySet], QuerySet]
     foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = field(default=())
 
@@ -113,11 +113,10 @@ class Table:
         return sum(2 * self.cell_limit(column) + 3 for column in self.columns)
 
 
-PUBLISHED = PublicationStatus.PUBLISHED
-
-
 def published(queryset: QuerySet) -> QuerySet:
-    return queryset.filter(publication_status=PUBLISHED)
+    """The rows readers see, by the one rule (sources/records.py): a record when it is published, a
+    link when every record it joins is."""
+    return queryset.published()
 
 
 def values(choices) -> tuple[str, ...]:
@@ -168,9 +167,7 @@ OUTLETS = Table(
         Column("homepage", "The outlet's home page; empty if not known."),
     ),
     primary_key=("slug",),
-    public=lambda rows: rows.filter(
-        Exists(SourceArticle.objects.filter(outlet=OuterRef("pk"), publication_status=PUBLISHED))
-    ),
+    public=lambda rows: rows.filter(Exists(SourceArticle.objects.published().filter(outlet=OuterRef("pk")))),
 )
 
 ARTICLES = Table(
@@ -218,12 +215,14 @@ PARTIES = Table(
         Column("kind", "State or organisation.", required=True, choices=values(Party.Kind)),
     ),
     primary_key=("slug",),
-    # EXISTS for each kind of reference: joined together, each party's delegations, people and claims
-    # multiplied (at demo size, billions of rows before DISTINCT, and /downloads/ never answered).
+    # The parties of the lists' filters (talks/filters.py `public_parties`): those of published
+    # rounds, people or claims. EXISTS for each kind of reference: joined together, each party's
+    # delegations, people and claims multiplied (at demo size, billions of rows before DISTINCT, and
+    # /downloads/ never answered).
     public=lambda rows: rows.filter(
-        Exists(Delegation.objects.filter(party=OuterRef("pk"), round__publication_status=PUBLISHED))
-        | Exists(Participant.objects.filter(party=OuterRef("pk"), publication_status=PUBLISHED))
-        | Exists(Claim.objects.filter(party=OuterRef("pk"), publication_status=PUBLISHED))
+        Exists(Delegation.objects.published().filter(party=OuterRef("pk")))
+        | Exists(Participant.objects.published().filter(party=OuterRef("pk")))
+        | Exists(Claim.objects.published().filter(party=OuterRef("pk")))
     ),
 )
 
@@ -237,9 +236,7 @@ TRACKS = Table(
         Column("description", "What the track is."),
     ),
     primary_key=("slug",),
-    public=lambda rows: rows.filter(
-        Exists(Round.objects.filter(track=OuterRef("pk"), publication_status=PUBLISHED))
-    ),
+    public=lambda rows: rows.filter(Exists(Round.objects.published().filter(track=OuterRef("pk")))),
 )
 
 ROUNDS = Table(
@@ -305,7 +302,7 @@ DELEGATIONS = Table(
         Column("notes", "What the sources say about the delegation as a whole."),
     ),
     primary_key=("round", "party"),
-    public=lambda rows: rows.filter(round__publication_status=PUBLISHED),
+    public=published,
     foreign_keys=((("round",), "rounds", ("slug",)), (("party",), "parties", ("slug",))),
 )
 
@@ -362,9 +359,7 @@ MEMBERSHIPS = Table(
         Column("title", "The title they held at the time."),
     ),
     primary_key=("round", "party", "participant"),
-    public=lambda rows: rows.filter(
-        delegation__round__publication_status=PUBLISHED, participant__publication_status=PUBLISHED
-    ),
+    public=published,
     foreign_keys=(
         (("round", "party"), "delegations", ("round", "party")),
         (("participant",), "participants", ("slug",)),
@@ -480,7 +475,7 @@ CLAIM_ISSUES = Table(
         ),
     ),
     primary_key=("claim", "issue"),
-    public=lambda rows: rows.filter(claim__publication_status=PUBLISHED, issue__publication_status=PUBLISHED),
+    public=published,
     foreign_keys=((("claim",), "claims", ("key",)), (("issue",), "issues", ("slug",))),
 )
 
@@ -514,9 +509,7 @@ CITATIONS = Table(
         Column("editor_note", "Editor's note on the citation. Editorial only.", internal=True),
     ),
     primary_key=("claim", "article", "quote"),
-    public=lambda rows: rows.filter(
-        claim__publication_status=PUBLISHED, article__publication_status=PUBLISHED
-    ),
+    public=published,
     foreign_keys=((("claim",), "claims", ("key",)), (("article",), "articles", ("key",))),
 )
 
@@ -560,9 +553,7 @@ DISAGREEMENT_CLAIMS = Table(
         Column("version", "The answer this claim gives, in a few words.", required=True),
     ),
     primary_key=("disagreement", "claim"),
-    public=lambda rows: rows.filter(
-        disagreement__publication_status=PUBLISHED, claim__publication_status=PUBLISHED
-    ),
+    public=published,
     foreign_keys=((("disagreement",), "disagreements", ("slug",)), (("claim",), "claims", ("key",))),
 )
 
