@@ -3,18 +3,23 @@
 The stored counts (`Tally`) go: the index counts unfiltered lists, facets and the claims under an
 issue too. Each list gets a version, and a log of the records each version changed, which the
 triggers write; the triggers of earlier code, which moved one random token per column, are dropped
-first, so that no write in between meets a table of the new shape with the old statements. The new
-triggers are installed after every `migrate` (talks.apps).
+first, so that no write in between meets a table of the new shape with the old statements, and so
+are the data package's (talks/dataset/state.py). Both are installed again after every `migrate`
+(talks.apps).
 """
 
 from django.db import migrations, models
 
 
 def remove_earlier_list_triggers(apps, schema_editor):
+    from talks.dataset.state import remove_dataset_triggers
     from talks.list_index import remove_earlier_triggers
     from talks.lists import LIST_INDEXES
 
     remove_earlier_triggers(schema_editor.connection, LIST_INDEXES)
+    # They write to the versions' table, which SQLite rebuilds to add its column: it refuses to
+    # rename the new table into place while triggers name one that is, for that moment, missing.
+    remove_dataset_triggers(schema_editor.connection)
 
 
 def remove_list_triggers(apps, schema_editor):
