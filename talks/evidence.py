@@ -17,6 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from sources.models import SourceArticle
+from sources.records import public_condition
 from talks.models import Citation, Claim, Delegation, Membership, Participant, Round
 from talks.querysets import evidence_of_claim, listed_date
 
@@ -46,7 +47,7 @@ SEAT_ROLES = "people's seat roles"
 
 def seat_roles_by_person(participant_ids=None) -> dict[int, str]:
     """{person: "adviser head"}: the kinds of seat each held at published rounds, sorted."""
-    seats = Membership.objects.filter(delegation__round__in=Round.objects.published())
+    seats = Membership.objects.filter(public_condition(Round, "delegation__round__"))
     if participant_ids is not None:
         seats = seats.filter(participant_id__in=participant_ids)
     roles = {}

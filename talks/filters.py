@@ -421,7 +421,7 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=links.values("claim_id"))
 
     def filter_outlet(self, queryset, name, value):
-        citations = Citation.objects.filter(article__in=SourceArticle.objects.published())
+        citations = Citation.objects.filter(public_condition(SourceArticle, "article__"))
         if value == "unknown":
             citations = citations.filter(article__outlet__isnull=True)
         else:
@@ -432,7 +432,7 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset.filter(disputed=(value == "true"))
 
     def filter_disagreement(self, queryset, name, value):
-        versions = DisagreementClaim.objects.filter(disagreement__in=Disagreement.objects.published())
+        versions = DisagreementClaim.objects.filter(public_condition(Disagreement, "disagreement__"))
         in_one = Q(pk__in=versions.values("claim_id"))
         return queryset.filter(in_one if value == "true" else ~in_one)
 
@@ -473,7 +473,7 @@ class RoundFilter(django_filters.FilterSet):
 
     def filter_issue(self, queryset, name, issue):
         on_issue = ClaimIssue.objects.filter(
-            claim__in=Claim.objects.published(), issue__in=published_issue_ids_beneath(issue)
+            public_condition(Claim, "claim__"), issue__in=published_issue_ids_beneath(issue)
         )
         return queryset.filter(pk__in=on_issue.values("claim__round_id"))
 
@@ -511,7 +511,7 @@ class SourceFilter(django_filters.FilterSet):
         return queryset.filter(outlet__slug=value)
 
     def filter_round(self, queryset, name, round_):  # `pk IN (subquery)`: see ClaimFilter
-        citing = Citation.objects.filter(claim__in=Claim.objects.published().filter(round=round_))
+        citing = Citation.objects.filter(public_condition(Claim, "claim__"), claim__round=round_)
         return queryset.filter(pk__in=citing.values("article_id"))
 
 
@@ -542,7 +542,7 @@ class ParticipantFilter(django_filters.FilterSet):
 
     # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
     def filter_role(self, queryset, name, value):
-        seats = Membership.objects.filter(role=value, delegation__round__in=Round.objects.published())
+        seats = Membership.objects.filter(public_condition(Round, "delegation__round__"), role=value)
         return queryset.filter(pk__in=seats.values("participant_id"))
 
     def filter_round(self, queryset, name, round_):
@@ -582,8 +582,8 @@ class DisagreementFilter(django_filters.FilterSet):
         form = PublicFilterForm
 
     def filter_issue(self, queryset, name, issue):  # `pk IN (subquery)`: see ClaimFilter
-        on_issue = ClaimIssue.objects.filter(issue__in=published_issue_ids_beneath(issue)).values("claim_id")
         versions = DisagreementClaim.objects.filter(
-            claim__in=Claim.objects.published().filter(pk__in=on_issue)
+            public_condition(Claim, "claim__"),
+            claim__issue_links__issue__in=published_issue_ids_beneath(issue),
         )
         return queryset.filter(pk__in=versions.values("disagreement_id"))

@@ -324,7 +324,7 @@ def disagreement_detail(request, slug):
     if notice:
         return notice
     versions = list(
-        disagreement.versions.filter(claim__in=Claim.objects.published())
+        disagreement.versions.filter(public_condition(Claim, "claim__"))
         .order_by("id")
         .values_list("claim_id", "version")
     )
