@@ -83,10 +83,12 @@ def downloads(request):
 
 def list_parameters() -> list[tuple[str, list[tuple[str, str, str]]]]:
     """Each list's query parameters, read from its filters: (list, [(parameter, label, values)])."""
-    from talks.exports import DOWNLOAD_PARAMETERS, FILTERS
+    from talks.exports import DOWNLOAD_PARAMETERS
+    from talks.list_specs import LISTS
 
     lists = []
-    for name, filterset_class in FILTERS.items():
+    for name, spec in LISTS.items():
+        filterset_class = spec.filterset
         fields = filterset_class(queryset=filterset_class.base_queryset()).form.fields
         rows = [
             (", ".join(parameter_names(field_name, field)), str(field.label or field_name), values_of(field))

@@ -25,17 +25,8 @@ from django.utils import timezone
 from sources.records import list_items
 from talks.dataset.export import cell, reference_condition, related_values, typed_rows
 from talks.dataset.tables import BOOLEAN, DATE, EXPORTS_BY_NAME, STRING, Column, Export
-from talks.filters import (
-    ClaimFilter,
-    DisagreementFilter,
-    IssueFilter,
-    ParticipantFilter,
-    RoundFilter,
-    SourceFilter,
-    narrows,
-    parameters_of,
-    unknown_parameters,
-)
+from talks.filters import narrows, parameters_of, unknown_parameters
+from talks.list_specs import LISTS
 from talks.models import Citation, Membership
 from talks.querysets import compiled
 
@@ -48,14 +39,6 @@ DOWNLOAD_PARAMETERS = {
 
 logger = logging.getLogger(__name__)
 
-FILTERS = {
-    "claims": ClaimFilter,
-    "rounds": RoundFilter,
-    "sources": SourceFilter,
-    "participants": ParticipantFilter,
-    "issues": IssueFilter,
-    "disagreements": DisagreementFilter,
-}
 ROWS_PER_CHUNK = 1000
 # PostgreSQL's COPY output is passed on in pieces of this size: at 256 KiB the buffer and its copy
 # held a download's peak memory near 1 MB; at 64 KiB it is under 0.4 MB, and as fast.
@@ -385,7 +368,7 @@ def file_name(name: str, filterset, fmt: str) -> str:
 def download(request, name, fmt):
     """`/<name>.csv` or `/<name>.json`: the rows its list shows for these filters, all pages."""
     export = EXPORTS_BY_NAME[name]
-    filterset_class = FILTERS[export.filters_of]
+    filterset_class = LISTS[export.filters_of].filterset
     filterset = filterset_class(request.GET, queryset=filterset_class.base_queryset(), request=request)
     unknown = unknown_parameters(filterset, request.GET, also=tuple(DOWNLOAD_PARAMETERS))
     if unknown:

@@ -1,5 +1,6 @@
-"""One FilterSet per public list. Their query parameters are a public interface: researchers bookmark
-and script them, and the exports take exactly the same ones.
+"""The pieces the public lists' filters are made of (talks/list_specs.py declares each list's).
+Their query parameters are a public interface: researchers bookmark and script them, and the
+exports take exactly the same ones.
 
 Every filter validates its value: an unknown slug or choice is an error shown beside the field, never
 silently ignored (a FilterSet's `.qs` drops invalid fields, so callers must check `is_valid()`).
@@ -10,28 +11,14 @@ from dataclasses import dataclass
 import django_filters
 import numpy as np
 from django import forms
-from django.db.models import BooleanField, Exists, F, Func, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, F, Func, Model, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from config.jinja2 import PublicFormRenderer
-from sources.models import Outlet, SourceArticle
 from sources.records import public_condition
 from talks.list_index import HeldFilter, MatchingIds, parsed_ids
 from talks.models import (
-    Citation,
-    Claim,
-    ClaimIssue,
-    Delegation,
-    Disagreement,
-    DisagreementClaim,
     Issue,
-    Membership,
-    Occurrence,
-    Participant,
-    Party,
-    Round,
-    Sourcing,
-    Track,
 )
 from talks.search import trigram_lookup, trigram_match_keys, trigram_matches
 
@@ -122,12 +109,12 @@ class TextFilter(django_filters.CharFilter):
                 columns = [model._meta.get_field(name).column for name in names]
                 indexed = trigram_matches(model._meta.db_table, columns, word)
                 if indexed is not None:
-                    found = Q(AmongKeys(F("pk"), indexed))
+                    found = Q(ColumnInKeys(F("pk"), indexed))
                 else:
                     found = containing(model, names, word)
                 if path:
                     matching = readers_see(model).filter(found).order_by().values("pk")
-                    condition |= Q(AmongKeys(F(path), matching))
+                    condition |= Q(ColumnInKeys(F(path), matching))
                 else:
                     condition |= found
             queryset = queryset.filter(condition)
@@ -156,7 +143,7 @@ def text_tables(model, fields) -> dict[str, tuple]:
 
 
 @dataclass(frozen=True)
-class HeldText(HeldFilter):
+class TextInTrigramIndex(HeldFilter):
     """A TextFilter of `text_fields` answered with the list index (talks/list_index.py) where each
     table's trigram index answers every word (talks.search.trigram_lookup: SQLite's FTS5 indexes,
     for words of three letters or more; PostgreSQL's tables of upper-cased copies): the keys of the
@@ -220,7 +207,7 @@ def containing(model, names, word) -> Q:
     return condition
 
 
-class AmongKeys(Func):
+class ColumnInKeys(Func):
     """`column IN (subquery)`. On PostgreSQL `column = ANY(ARRAY(subquery))`, which it looks up in
     the column's index and combines with the other conditions of an OR (`id = ANY(...) OR
     speaker_id = ANY(...)`) in one pass; given IN it read every claim to test each against the
@@ -320,270 +307,3 @@ def published_issue_ids_beneath(issue: Issue) -> set[int]:
     if getattr(issue, "_published_ids_beneath", None) is None:
         issue._published_ids_beneath = issue_ids_beneath(issue.pk, published_issue_children())
     return issue._published_ids_beneath
-
-
-def public_parties(request=None):
-    """Parties readers can see: those of published claims, rounds or people.
-
-    EXISTS, not joins: joining a party to all its claims, delegations and people at once multiplies
-    the rows before DISTINCT can remove them.
-    """
-    return Party.objects.filter(
-        Exists(Claim.objects.published().filter(party=OuterRef("pk")))
-        | Exists(Delegation.objects.published().filter(party=OuterRef("pk")))
-        | Exists(Participant.objects.published().filter(party=OuterRef("pk")))
-    )
-
-
-def public_tracks(request=None):
-    return Track.objects.filter(Exists(Round.objects.published().filter(track=OuterRef("pk"))))
-
-
-def public_outlets(request=None):
-    return Outlet.objects.filter(Exists(SourceArticle.objects.published().filter(outlet=OuterRef("pk"))))
-
-
-def round_countries():
-    countries = Round.objects.published().exclude(country="").values_list("country", flat=True)
-    return [(country, country) for country in countries.order_by("country").distinct()]
-
-
-def article_languages():
-    from talks.lists import ARTICLES  # the list's own counts: the languages of published articles
-
-    languages = ARTICLES.counts_by_value("language")
-    return [(language, language) for language in sorted(languages) if language]
-
-
-def outlet_choices():
-    # Pairs read straight from the rows: building 500 Outlet objects twice a request (the filter
-    # checks the value, the active filter names it) cost a source list 17 ms.
-    return [("unknown", "Unknown outlet"), *public_outlets().values_list("slug", "name")]
-
-
-def outlet_filter():
-    """An outlet chosen by slug (or "unknown") in a text box: a drop-down of every outlet (500 at full
-    size) took most of a list page's rendering time. The facet beside the list links the frequent ones."""
-    return django_filters.ChoiceFilter(
-        choices=outlet_choices,
-        method="filter_outlet",
-        label="Outlet",
-        widget=forms.TextInput(attrs={"placeholder": "slug, as in its facet link, or unknown"}),
-    )
-
-
-class ClaimFilter(django_filters.FilterSet):
-    q = TextFilter("text", "speaker__name", "speaker__aliases")
-    round = SlugFilter(queryset=Round.objects.published(), typed=True, label_field="title")
-    issue = SlugFilter(
-        queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
-    )
-    party = SlugFilter(queryset=public_parties)
-    speaker = SlugFilter(queryset=Participant.objects.published(), typed=True)
-    kind = django_filters.ChoiceFilter(choices=Claim.Kind.choices)
-    outlet = outlet_filter()
-    disputed = django_filters.ChoiceFilter(choices=YES_NO, method="filter_disputed", label="Disputed")
-    sourcing = django_filters.ChoiceFilter(choices=Sourcing.choices, label="How it is sourced")
-    occurrence = django_filters.ChoiceFilter(choices=Occurrence.choices, label="Event reported as")
-    disagreement = django_filters.ChoiceFilter(
-        choices=YES_NO, method="filter_disagreement", label="In a disagreement"
-    )
-    min_outlets = WholeNumberFilter(
-        field_name="outlet_count",
-        lookup_expr="gte",
-        min_value=1,
-        max_value=1000,
-        label="Reported by at least (outlets)",
-    )
-    # A claim's own date, or else its round's start (Claim.listed_on): the card says which it shows.
-    date = django_filters.DateFromToRangeFilter(field_name="listed_on", label="Date (from, to)")
-    ordering = StableOrderingFilter(
-        fields=(("listed_on", "date"), ("outlet_count", "outlets"), ("id", "added")),
-        field_labels={"listed_on": "Date", "outlet_count": "Outlets reporting", "id": "Order added"},
-    )
-
-    @staticmethod
-    def base_queryset():
-        """The published records this list filters: shared by the page and its downloads."""
-        return Claim.objects.published()
-
-    class Meta:
-        model = Claim
-        fields = []
-        form = PublicFilterForm
-
-    # To-many conditions as `pk IN (subquery)`, never joins: a join repeats a claim once per issue or
-    # citation, and removing the repeats with DISTINCT over 300,000 claims costs more than the
-    # filtering. Not as a correlated EXISTS either: SQLite then scans every claim and probes the
-    # subquery for each (100 ms for ?issue=&kind=), where IN lists the matches first (33 ms).
-    def filter_issue(self, queryset, name, issue):
-        links = ClaimIssue.objects.filter(issue__in=published_issue_ids_beneath(issue))
-        return queryset.filter(pk__in=links.values("claim_id"))
-
-    def filter_outlet(self, queryset, name, value):
-        citations = Citation.objects.filter(public_condition(SourceArticle, "article__"))
-        if value == "unknown":
-            citations = citations.filter(article__outlet__isnull=True)
-        else:
-            citations = citations.filter(article__outlet__slug=value)
-        return queryset.filter(pk__in=citations.values("claim_id"))
-
-    def filter_disputed(self, queryset, name, value):
-        return queryset.filter(disputed=(value == "true"))
-
-    def filter_disagreement(self, queryset, name, value):
-        versions = DisagreementClaim.objects.filter(public_condition(Disagreement, "disagreement__"))
-        in_one = Q(pk__in=versions.values("claim_id"))
-        return queryset.filter(in_one if value == "true" else ~in_one)
-
-
-class RoundFilter(django_filters.FilterSet):
-    q = TextFilter("title", "summary", "outcome", "city", "venue")
-    track = SlugFilter(
-        queryset=public_tracks,
-        typed=True,  # tracks accumulate over decades (200 at full size); the facet links the frequent
-    )
-    party = SlugFilter(queryset=public_parties, method="filter_party", label="Party")
-    issue = SlugFilter(
-        queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
-    )
-    year = WholeNumberFilter(field_name="start_date__year", min_value=1900, max_value=2200, label="Year")
-    date = django_filters.DateFromToRangeFilter(field_name="start_date", label="Start date (from, to)")
-    country = django_filters.ChoiceFilter(choices=round_countries)
-    status = django_filters.ChoiceFilter(choices=Round.Status.choices)
-    format = django_filters.ChoiceFilter(choices=Round.Format.choices)
-    ordering = StableOrderingFilter(
-        fields=(("start_date", "date"), ("title", "title")),
-        field_labels={"start_date": "Date", "title": "Title"},
-    )
-
-    @staticmethod
-    def base_queryset():
-        """The published records this list filters: shared by the page and its downloads."""
-        return Round.objects.published()
-
-    class Meta:
-        model = Round
-        fields = []
-        form = PublicFilterForm
-
-    # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
-    def filter_party(self, queryset, name, party):
-        return queryset.filter(pk__in=Delegation.objects.filter(party=party).values("round_id"))
-
-    def filter_issue(self, queryset, name, issue):
-        on_issue = ClaimIssue.objects.filter(
-            public_condition(Claim, "claim__"), issue__in=published_issue_ids_beneath(issue)
-        )
-        return queryset.filter(pk__in=on_issue.values("claim__round_id"))
-
-
-class SourceFilter(django_filters.FilterSet):
-    q = TextFilter("headline", "author", "outlet__name")
-    outlet = outlet_filter()
-    language = django_filters.ChoiceFilter(choices=article_languages)
-    date = django_filters.DateFromToRangeFilter(field_name="published_on", label="Published (from, to)")
-    round = SlugFilter(
-        queryset=Round.objects.published(),
-        method="filter_round",
-        label="Cited about round",
-        typed=True,
-        label_field="title",
-    )
-    ordering = StableOrderingFilter(
-        fields=(("published_on", "date"), ("headline", "headline")),
-        field_labels={"published_on": "Date", "headline": "Headline"},
-    )
-
-    @staticmethod
-    def base_queryset():
-        """The published records this list filters: shared by the page and its downloads."""
-        return SourceArticle.objects.published()
-
-    class Meta:
-        model = SourceArticle
-        fields = []
-        form = PublicFilterForm
-
-    def filter_outlet(self, queryset, name, value):
-        if value == "unknown":
-            return queryset.filter(outlet__isnull=True)
-        return queryset.filter(outlet__slug=value)
-
-    def filter_round(self, queryset, name, round_):  # `pk IN (subquery)`: see ClaimFilter
-        citing = Citation.objects.filter(public_condition(Claim, "claim__"), claim__round=round_)
-        return queryset.filter(pk__in=citing.values("article_id"))
-
-
-class ParticipantFilter(django_filters.FilterSet):
-    q = TextFilter("name", "aliases", "description")
-    party = SlugFilter(queryset=public_parties)
-    role = django_filters.ChoiceFilter(
-        choices=Membership.Role.choices, method="filter_role", label="Seat held"
-    )
-    round = SlugFilter(
-        queryset=Round.objects.published(),
-        method="filter_round",
-        label="Seated at round",
-        typed=True,
-        label_field="title",
-    )
-    ordering = StableOrderingFilter(fields=(("name", "name"),), field_labels={"name": "Name"})
-
-    @staticmethod
-    def base_queryset():
-        """The published records this list filters: shared by the page and its downloads."""
-        return Participant.objects.published()
-
-    class Meta:
-        model = Participant
-        fields = []
-        form = PublicFilterForm
-
-    # To-many conditions as `pk IN (subquery)`: see ClaimFilter.
-    def filter_role(self, queryset, name, value):
-        seats = Membership.objects.filter(public_condition(Round, "delegation__round__"), role=value)
-        return queryset.filter(pk__in=seats.values("participant_id"))
-
-    def filter_round(self, queryset, name, round_):
-        seats = Membership.objects.filter(delegation__round=round_)
-        return queryset.filter(pk__in=seats.values("participant_id"))
-
-
-class IssueFilter(django_filters.FilterSet):
-    q = TextFilter("name", "description")
-
-    @staticmethod
-    def base_queryset():
-        """The published records this list filters: shared by the page and its downloads."""
-        return Issue.objects.published()
-
-    class Meta:
-        model = Issue
-        fields = []
-        form = PublicFilterForm
-
-
-class DisagreementFilter(django_filters.FilterSet):
-    q = TextFilter("question", "description")
-    round = SlugFilter(queryset=Round.objects.published(), typed=True, label_field="title")
-    issue = SlugFilter(
-        queryset=Issue.objects.published(), method="filter_issue", label="Issue (with sub-issues)"
-    )
-
-    @staticmethod
-    def base_queryset():
-        """The published records this list filters: shared by the page and its downloads."""
-        return Disagreement.objects.published()
-
-    class Meta:
-        model = Disagreement
-        fields = []
-        form = PublicFilterForm
-
-    def filter_issue(self, queryset, name, issue):  # `pk IN (subquery)`: see ClaimFilter
-        versions = DisagreementClaim.objects.filter(
-            public_condition(Claim, "claim__"),
-            claim__issue_links__issue__in=published_issue_ids_beneath(issue),
-        )
-        return queryset.filter(pk__in=versions.values("disagreement_id"))

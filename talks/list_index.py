@@ -146,7 +146,9 @@ class HeldValues:
 
     def set_pairs(self, keys: np.ndarray, records: np.ndarray, codes: np.ndarray) -> None:
         """Replace the pairs of `keys` by these (a to-many field)."""
-        kept = ~np.isin(self.records, keys)
+        changed = np.zeros(max(self.size, int(keys.max()) + 1 if len(keys) else 0), dtype=bool)
+        changed[keys] = True
+        kept = ~changed[self.records]
         self.records = np.concatenate([self.records[kept], records])
         self.codes = np.concatenate([self.codes[kept], codes])
 
@@ -335,8 +337,84 @@ class OrderedMatches:
         return self.ids[first[start:stop]].tolist()
 
 
+class ComputedRanks:
+    """Each key's place in an order of numbers and dates, from the held values: each term's values
+    as numbers (none where the database puts them: first in SQLite's ascending order, last in
+    PostgreSQL's), combined into one number a key, term after term. Each term is given room beyond
+    the values it holds, so that a record added or changed is placed by computing its own number
+    (`update`) rather than every record's."""
+
+    def __init__(self, held: "HeldList", terms: list["OrderTerm"], nulls_largest: bool):
+        self.terms, self.nulls_largest = terms, nulls_largest
+        size = held.size
+        keys = np.arange(size, dtype=np.int64)
+        self.plan = []  # per term: (lowest and highest value it has room for, its number for none)
+        for term in terms:
+            numbers = self.numbers(held, term, keys)
+            present = numbers[~np.isnan(numbers)]
+            low, high = (int(present.min()), int(present.max())) if len(present) else (0, 0)
+            if term.field in ("pk", "id"):
+                low, high = 0, max(2 * size, size + 100_000)
+            room = max(1_000, (high - low) // 10)
+            low, high = low - room, high + room
+            last = term.nulls_last if term.nulls_last is not None else (nulls_largest != term.descending)
+            # none after every value in this term's direction, or before it
+            none = (
+                (high + 1 if not term.descending else low - 1)
+                if last
+                else (low - 1 if not term.descending else high + 1)
+            )
+            self.plan.append((low, high, none))
+        widths = [high - low + 3 for low, high, _ in self.plan]
+        self.fits = float(np.prod([float(width) for width in widths])) < 2**62
+        self.ranks = self.combined(held, keys)
+
+    @staticmethod
+    def numbers(held: "HeldList", term: "OrderTerm", keys: np.ndarray) -> np.ndarray:
+        if term.field in ("pk", "id"):
+            return keys.astype(float)
+        values = held.fields[term.field]
+        by_key = values.by_key
+        codes = np.zeros(len(keys), dtype=np.int32)
+        inside = keys < len(by_key)
+        codes[inside] = by_key[keys[inside]]
+        return values.numbers[codes]
+
+    def combined(self, held: "HeldList", keys: np.ndarray) -> np.ndarray | None:
+        """The keys' ranks, or None when a value lies beyond the room its term was given."""
+        columns = []
+        for term, (low, high, none) in zip(self.terms, self.plan, strict=True):
+            numbers = self.numbers(held, term, keys)
+            present = ~np.isnan(numbers)
+            if ((numbers[present] < low) | (numbers[present] > high)).any():
+                return None
+            numbers = np.where(present, numbers, none).astype(np.int64) - (low - 1)
+            columns.append(-numbers + (high - low + 2) if term.descending else numbers)
+        if not self.fits:  # too many numbers for one: ranked by sorting the columns instead
+            if len(keys) != held.size:
+                return None
+            ranks = np.empty(len(keys), dtype=np.int64)
+            ranks[np.lexsort(tuple(reversed(columns)))] = np.arange(len(keys))
+            return ranks
+        ranks = np.zeros(len(keys), dtype=np.int64)
+        for column, (low, high, _) in zip(columns, self.plan, strict=True):
+            ranks = ranks * (high - low + 3) + column
+        return ranks
+
+    def update(self, held: "HeldList", keys: np.ndarray) -> bool:
+        """Place the records of `keys` again; False when the order must be computed afresh."""
+        if self.ranks is None:
+            return False
+        placed = self.combined(held, keys)
+        if placed is None or not self.fits:
+            return False
+        self.ranks = grown(self.ranks, held.size, np.iinfo(np.int64).max)
+        self.ranks[keys] = placed
+        return True
+
+
 @dataclass
-class Counted:
+class ListCounts:
     count: int
     facet_counts: dict[str, FacetCounts]
     ordered: OrderedMatches | None  # None: the list's order is left to the database
@@ -466,7 +544,14 @@ class ListIndex:
             keys = [key for version, _, key in rows if version > held.version[0] and key is not None]
             keys = np.unique(np.array(keys, dtype=np.int64))
             self.patch(alias, held, keys)
-            held.version, held.memo = state, {}
+            # Orders computed from the held values follow the records changed; the rest of what
+            # was computed from the arrays is computed again when asked for.
+            held.memo = {
+                key: ranks
+                for key, ranks in held.memo.items()
+                if isinstance(ranks, ComputedRanks) and ranks.update(held, keys)
+            }
+            held.version = state
             return held
 
     def rebuilt(self, alias: str, state) -> HeldList:
@@ -598,7 +683,7 @@ class ListIndex:
             for name, chosen in narrowing.items()
         )
 
-    def count(self, queryset: QuerySet, narrowing: dict | None = None, facets: bool = True) -> Counted:
+    def count(self, queryset: QuerySet, narrowing: dict | None = None, facets: bool = True) -> ListCounts:
         """How many records of `queryset` there are, how they divide by each facet, and their order.
 
         `narrowing` is the list's filters that leave records out, by parameter, as the form cleaned
@@ -630,13 +715,13 @@ class ListIndex:
             else {}
         )
         ranks = self.ranks(alias, held, terms)
-        return Counted(
+        return ListCounts(
             len(ids),
             facet_counts,
             None if ranks is None else OrderedMatches(ids, grown(ranks, size, np.iinfo(np.int64).max)),
         )
 
-    def unfiltered(self, alias: str, held: HeldList, terms, facets: bool) -> Counted:
+    def unfiltered(self, alias: str, held: HeldList, terms, facets: bool) -> ListCounts:
         """Every public record: counted once per version of the list, not once per request."""
         if "public" not in held.memo:
             ids = np.flatnonzero(held.public)
@@ -650,7 +735,7 @@ class ListIndex:
         ordered = (
             None if ranks is None else OrderedMatches(ids, grown(ranks, held.size, np.iinfo(np.int64).max))
         )
-        return Counted(len(ids), facet_counts if facets else {}, ordered)
+        return ListCounts(len(ids), facet_counts if facets else {}, ordered)
 
     def total(self, alias: str = "default") -> int:
         """How many public records the list has."""
@@ -714,45 +799,11 @@ class ListIndex:
                 held.memo[key] = self.computed_ranks(alias, held, parsed)
             else:
                 held.memo[key] = self.database_ranks(alias, terms)
-        return held.memo[key]
+        ranks = held.memo[key]
+        return ranks.ranks if isinstance(ranks, ComputedRanks) else ranks
 
-    def computed_ranks(self, alias: str, held: HeldList, terms: list[OrderTerm]) -> np.ndarray:
-        """Ranks from the held values: each term's values as numbers (none where the database puts
-        them: first in SQLite's ascending order, last in PostgreSQL's), combined into one number a
-        key, term after term."""
-        size = held.size
-        keys = np.arange(size, dtype=np.int64)
-        nulls_largest = connections[alias].vendor == "postgresql"
-        columns = []
-        for term in terms:
-            if term.field in ("pk", "id"):
-                numbers = keys.copy()
-            else:
-                values = held.fields[term.field]
-                coded = values.numbers[grown(values.by_key, size)]
-                present = ~np.isnan(coded)
-                low, high = (coded[present].min(), coded[present].max()) if present.any() else (0, 0)
-                last = term.nulls_last if term.nulls_last is not None else (nulls_largest != term.descending)
-                # nulls after every value in this term's direction, or before
-                null_value = (
-                    (high + 1 if not term.descending else low - 1)
-                    if last
-                    else (low - 1 if not term.descending else high + 1)
-                )
-                numbers = np.where(present, coded, null_value).astype(np.int64)
-            if term.descending:
-                numbers = -numbers
-            columns.append(numbers - numbers.min() if len(numbers) else numbers)
-        widths = [int(column.max()) + 1 if len(column) else 1 for column in columns]
-        if float(np.prod([float(width) for width in widths])) < 2**62:
-            ranks = np.zeros(size, dtype=np.int64)
-            for column, width in zip(columns, widths, strict=True):
-                ranks = ranks * width + column
-            return ranks
-        order = np.lexsort(tuple(reversed(columns)))
-        ranks = np.empty(size, dtype=np.int64)
-        ranks[order] = np.arange(size)
-        return ranks
+    def computed_ranks(self, alias: str, held: HeldList, terms: list[OrderTerm]) -> "ComputedRanks":
+        return ComputedRanks(held, terms, nulls_largest=connections[alias].vendor == "postgresql")
 
     def database_ranks(self, alias: str, terms: list) -> np.ndarray:
         """Each record's place in an order the database computes (so that text sorts in its

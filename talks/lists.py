@@ -10,27 +10,10 @@ from django.http import QueryDict
 from django.urls import reverse
 from django_filters.views import FilterView
 
-from sources.models import Outlet, SourceArticle
-from talks.filters import (
-    ClaimFilter,
-    DisagreementFilter,
-    HeldText,
-    IssueFilter,
-    ParticipantFilter,
-    RoundFilter,
-    SourceFilter,
-    narrowing_values,
-    narrows,
-    public_outlets,
-    public_parties,
-    public_tracks,
-    published_issue_ids_beneath,
-    unknown_parameters,
-)
-from talks.list_index import FACET_CHOICES, AmongValues, CountedFacet, ListIndex, WithinRange
-from talks.models import Citation, Claim, DisagreementClaim, Issue, Membership, Participant, Round
-
-UNKNOWN_OUTLET = ("unknown", "Unknown outlet")  # the outlet filter's value and label for articles of none
+from talks.filters import narrowing_values, narrows, unknown_parameters
+from talks.list_index import FACET_CHOICES, ListIndex
+from talks.list_specs import LISTS, ListSpec
+from talks.models import Citation, DisagreementClaim
 
 
 def changed_query(query: QueryDict, changes: dict) -> str:
@@ -131,8 +114,10 @@ class CountedPaginator(Paginator):
 
 
 class PublicListView(FilterView):
-    """A filtered list of published records, with result count, facets, active filters and ordering."""
+    """A filtered list of published records, with result count, facets, active filters and ordering:
+    what it filters, counts and orders by is its list's declaration (talks/list_specs.py)."""
 
+    list_name = ""  # its entry in LISTS
     paginate_by = 25
     downloads = ()  # the exports that take this list's filters
     feed_url_name = None
@@ -140,8 +125,22 @@ class PublicListView(FilterView):
     page_title = ""
     description = ""
 
+    @property
+    def spec(self) -> ListSpec:
+        return LISTS[self.list_name]
+
+    @property
+    def filterset_class(self):
+        return self.spec.filterset
+
+    @property
+    def list_index(self) -> ListIndex | None:
+        """The in-memory counts of this list's records (talks/list_index.py): its count, facets and
+        order. None for a list that the database counts and that has no facets."""
+        return self.spec.index
+
     def base_queryset(self):
-        return self.filterset_class.base_queryset()
+        return self.spec.base_queryset()
 
     def get_queryset(self):
         return self.base_queryset()
@@ -152,9 +151,6 @@ class PublicListView(FilterView):
             return True
         return self.filterset.is_valid() and not narrows(self.filterset)
 
-    # The in-memory counts of this list's records (talks/list_index.py): its count, facets and
-    # order. None for a list that is counted by the database and has no facets.
-    list_index: ListIndex | None = None
     facet_counts = None
 
     def get_paginator(self, queryset, per_page, **kwargs):
@@ -233,131 +229,41 @@ class PublicListView(FilterView):
         return context
 
 
-def outlet_keys(slug: str) -> list:
-    """The outlet filter's value as the outlet column holds it: its key, or none for "unknown"."""
-    if slug == UNKNOWN_OUTLET[0]:
-        return [None]
-    return list(Outlet.objects.filter(slug=slug).values_list("pk", flat=True))
-
-
-def yes_or_no(chosen: str) -> list[bool]:
-    """A yes/no filter's value as a boolean column holds it."""
-    return [chosen == "true"]
-
-
-CLAIMS = ListIndex(
-    "claims",
-    Claim,
-    facets=[
-        CountedFacet("issue", "Issue", "issue_links__issue_id", Issue.objects.published),
-        CountedFacet("party", "Party", "party_id", public_parties),
-        CountedFacet("kind", "Kind", "kind", labels=dict(Claim.Kind.choices)),
-        CountedFacet("round", "Round", "round_id", Round.objects.published, "title"),
-    ],
-    orders=["listed_on", "outlet_count", "id"],
-    # ClaimFilter's filters on the claim's own columns (its stored evidence included), its issues
-    # and its text and speaker's names (where a trigram index answers the word: HeldText),
-    # answered as it answers them.
-    filters={
-        "q": HeldText(ClaimFilter.base_filters["q"].fields),
-        "kind": AmongValues("kind"),
-        "party": AmongValues("party_id"),
-        "round": AmongValues("round_id"),
-        "issue": AmongValues("issue_links__issue_id", values_of=published_issue_ids_beneath),
-        "min_outlets": WithinRange("outlet_count"),
-        "date": WithinRange("listed_on"),
-        # Half the archive is disputed: listing its ids took the database 60 ms at demo size.
-        "disputed": AmongValues("disputed", values_of=yes_or_no),
-    },
-)
-ROUNDS = ListIndex(
-    "rounds",
-    Round,
-    facets=[
-        CountedFacet("track", "Track", "track_id", public_tracks),
-        CountedFacet("status", "Status", "status", labels=dict(Round.Status.choices)),
-        CountedFacet("format", "Format", "format", labels=dict(Round.Format.choices)),
-        CountedFacet("country", "Country", "country"),
-        CountedFacet("party", "Party", "delegations__party_id", public_parties),
-    ],
-    orders=["start_date", "title", "id"],
-    # RoundFilter's filters on the round's own columns, its text (on SQLite, whose FTS5 index covers
-    # it) and its delegations' parties.
-    filters={
-        "q": HeldText(RoundFilter.base_filters["q"].fields),
-        "track": AmongValues("track_id"),
-        "status": AmongValues("status"),
-        "format": AmongValues("format"),
-        "country": AmongValues("country"),
-        "party": AmongValues("delegations__party_id"),
-        "date": WithinRange("start_date"),
-    },
-)
-ARTICLES = ListIndex(
-    "articles",
-    SourceArticle,
-    facets=[
-        CountedFacet("outlet", "Outlet", "outlet_id", public_outlets, unknown=UNKNOWN_OUTLET),
-        CountedFacet("language", "Language", "language"),
-    ],
-    orders=["published_on", "headline", "id"],
-    # SourceFilter's filters on the article's own columns: an outlet by slug, or none ("unknown").
-    filters={
-        "outlet": AmongValues("outlet_id", values_of=outlet_keys),
-        "language": AmongValues("language"),
-        "date": WithinRange("published_on"),
-    },
-)
-PEOPLE = ListIndex(
-    "people",
-    Participant,
-    facets=[
-        CountedFacet("party", "Party", "party_id", public_parties),
-        # The kinds of public seat each person held, stored on them (see Participant.seat_roles).
-        CountedFacet("role", "Seat held", "seat_roles", labels=dict(Membership.Role.choices), words=True),
-    ],
-    orders=["name", "id"],
-)
-LIST_INDEXES = [CLAIMS, ROUNDS, ARTICLES, PEOPLE]
-
-
 class ClaimListView(PublicListView):
-    filterset_class = ClaimFilter
+    list_name = "claims"
     downloads = ("claims", "citations")
     feed_url_name = "claims_feed"
     template_name = "talks/claim_list.html"
     page_title = "Claims"
     description = "Every claim in the archive, each tied to the articles that reported it."
-    list_index = CLAIMS
 
     def base_queryset(self):
-        return ClaimFilter.base_queryset().for_display()
+        return super().base_queryset().for_display()
 
 
 class RoundListView(PublicListView):
-    filterset_class = RoundFilter
+    list_name = "rounds"
     downloads = ("rounds", "delegations")
     feed_url_name = "rounds_feed"
     template_name = "talks/round_list.html"
     page_title = "Rounds"
     description = "Rounds of peace talks: when and where they met, who took part, and what came of it."
-    list_index = ROUNDS
 
     def base_queryset(self):
-        return RoundFilter.base_queryset().select_related("track")
+        return super().base_queryset().select_related("track")
 
 
 class SourceListView(PublicListView):
-    filterset_class = SourceFilter
+    list_name = "sources"
     downloads = ("sources",)
     template_name = "talks/source_list.html"
     page_title = "Sources"
     description = "The articles the archive cites, with what is known about each."
-    list_index = ARTICLES
 
     def base_queryset(self):
         return (
-            SourceFilter.base_queryset()
+            super()
+            .base_queryset()
             .select_related("outlet")
             # A per-row subquery: counted for the 25 rows shown, not by grouping every citation.
             .annotate(claim_count=count_of_published_claims())
@@ -366,19 +272,18 @@ class SourceListView(PublicListView):
 
 
 class ParticipantListView(PublicListView):
-    filterset_class = ParticipantFilter
+    list_name = "participants"
     downloads = ("participants",)
     template_name = "talks/participant_list.html"
     page_title = "People"
     description = "Negotiators, officials and others who took part in or spoke about the talks."
-    list_index = PEOPLE
 
     def base_queryset(self):
-        return ParticipantFilter.base_queryset().select_related("party")
+        return super().base_queryset().select_related("party")
 
 
 class IssueListView(PublicListView):
-    filterset_class = IssueFilter
+    list_name = "issues"
     downloads = ("issues",)
     template_name = "talks/issue_list.html"
     page_title = "Issues"
@@ -386,19 +291,19 @@ class IssueListView(PublicListView):
     paginate_by = 100
 
     def base_queryset(self):
-        return IssueFilter.base_queryset().select_related("parent").order_by("name")
+        return super().base_queryset().select_related("parent").order_by("name")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         issues = context["object_list"]
-        counts = CLAIMS.counts_by_value("issue_links__issue_id", self.object_list.db)
+        counts = LISTS["claims"].index.counts_by_value("issue_links__issue_id", self.object_list.db)
         for issue in issues:
             issue.claim_count = counts.get(issue.pk, 0)
         return context
 
 
 class DisagreementListView(PublicListView):
-    filterset_class = DisagreementFilter
+    list_name = "disagreements"
     downloads = ("disagreements",)
     feed_url_name = "disagreements_feed"
     template_name = "talks/disagreement_list.html"
@@ -409,7 +314,7 @@ class DisagreementListView(PublicListView):
     )
 
     def base_queryset(self):
-        return DisagreementFilter.base_queryset().select_related("round").order_by("question", "pk")
+        return super().base_queryset().select_related("round").order_by("question", "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -431,11 +336,21 @@ def warm_list_indexes() -> None:
     """Build each list's in-memory counts, and their ranks in every order a reader can choose, at a
     server process's start (config/wsgi.py): at full size a second's work, which its first
     readers would otherwise wait for."""
-    for view_class in (ClaimListView, RoundListView, SourceListView, ParticipantListView):
-        view, filterset_class = view_class(), view_class.filterset_class
+    for view_class in PublicListView.__subclasses__():
+        view = view_class()
+        if view.list_index is None:
+            continue
+        filterset_class = view.filterset_class
         orderings = [value for value, _ in filterset_class().form.fields["ordering"].choices]
         querysets = [
             filterset_class({"ordering": value} if value else {}, queryset=view.base_queryset()).qs
             for value in orderings
         ]
-        view_class.list_index.warm(querysets)
+        view.list_index.warm(querysets)
+
+
+# The lists' in-memory indexes, by the names their versions go by (talks/list_index.py).
+CLAIMS, ROUNDS, ARTICLES, PEOPLE = (
+    LISTS[name].index for name in ("claims", "rounds", "sources", "participants")
+)
+LIST_INDEXES = [CLAIMS, ROUNDS, ARTICLES, PEOPLE]

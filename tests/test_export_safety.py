@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from talks.dataset.export import cell, typed_rows
 from talks.dataset.tables import EXPORTS
-from talks.exports import FILTERS, FORMULA_STARTS, neutralised, rows_for
+from talks.exports import FORMULA_STARTS, neutralised, rows_for
+from talks.list_specs import LISTS
 from tests.builders import PUBLISHED, make_article, make_citation, make_public_claim, make_round
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_a_download_writes_awkward_values_exactly_as_the_csv_module_would(client
         expected = io.StringIO()
         writer = csv.writer(expected, lineterminator="\r\n")
         writer.writerow([column.name for column in export.columns])
-        filterset_class = FILTERS[export.filters_of]
+        filterset_class = LISTS[export.filters_of].filterset
         rows = rows_for(export, filterset_class.base_queryset(), narrowed=False)
         for row in typed_rows(export.columns, rows):
             writer.writerow(

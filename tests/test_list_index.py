@@ -14,8 +14,9 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from talks.filters import RoundFilter, SourceFilter, narrowing_values
+from talks.filters import narrowing_values
 from talks.list_index import CANDIDATES, DayNumber, HeldValues, day_number, distinct_pairs, trigger_name
+from talks.list_specs import LISTS
 from talks.lists import ARTICLES, CLAIMS, LIST_INDEXES, PEOPLE, ROUNDS, warm_list_indexes
 from talks.models import Claim, ClaimIssue, ListChange, ListVersion
 from tests.builders import (
@@ -82,7 +83,7 @@ def archive():
 
 def counted_by_the_database(response) -> dict:
     """The facets of a filtered claim list as grouped counts of its matches, straight from the records."""
-    from talks.filters import ClaimFilter
+    ClaimFilter = LISTS["claims"].filterset
 
     matching = ClaimFilter(response.wsgi_request.GET, queryset=ClaimFilter.base_queryset()).qs.order_by()
     links = ClaimIssue.objects.filter(claim__in=matching, issue__publication_status=PUBLISHED)
@@ -101,7 +102,7 @@ def shown(response) -> dict:
 
 
 def ordered_by_the_database(response) -> list[int]:
-    from talks.filters import ClaimFilter
+    ClaimFilter = LISTS["claims"].filterset
 
     matching = ClaimFilter(response.wsgi_request.GET, queryset=ClaimFilter.base_queryset()).qs
     return list(matching.values_list("pk", flat=True)[:25])
@@ -214,7 +215,7 @@ def test_the_index_finds_the_rounds_and_articles_the_database_lists(rounds_and_a
         f"party={party}&date_after=2026-01-20&date_before=2026-02-20&ordering=-date",
         "date_before=2026-01-31",
     ]:
-        held, listed = counted_both_ways(ROUNDS, RoundFilter, query)
+        held, listed = counted_both_ways(ROUNDS, LISTS["rounds"].filterset, query)
         assert held == listed, query
     outlet = rounds_and_articles["outlets"][0].slug
     for query in [
@@ -223,12 +224,12 @@ def test_the_index_finds_the_rounds_and_articles_the_database_lists(rounds_and_a
         "language=uk&date_after=2026-01-10",
         "date_after=2026-01-01&date_before=2026-02-15&ordering=date",
     ]:
-        held, listed = counted_both_ways(ARTICLES, SourceFilter, query)
+        held, listed = counted_both_ways(ARTICLES, LISTS["sources"].filterset, query)
         assert held == listed, query
 
 
 def test_an_unfiltered_list_is_paged_by_the_index_without_skipping_rows(client, archive):
-    from talks.filters import ClaimFilter
+    ClaimFilter = LISTS["claims"].filterset
 
     for ordering in ["", "&ordering=-outlets", "&ordering=date"]:
         url = reverse("claim_list") + "?page=2" + ordering

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from talks.filters import ClaimFilter
+from talks.list_specs import LISTS
 from talks.models import Claim, Participant
 from tests.builders import PUBLISHED, make_article, make_claim, make_outlet, make_participant
 
@@ -129,7 +129,9 @@ def test_the_claims_and_sources_text_is_looked_up_in_an_index(claims):
             plan = plan_of(model._base_manager.filter(containing(model, [field], "zaporiz")))
             assert f"{model._meta.db_table}_folded_{field}_trigram" in plan, plan
     else:
-        claims_plan = plan_of(ClaimFilter({"q": "zaporiz"}, queryset=ClaimFilter.base_queryset()).qs)
+        claims_plan = plan_of(
+            LISTS["claims"].filterset({"q": "zaporiz"}, queryset=LISTS["claims"].base_queryset()).qs
+        )
         assert "talks_claim_search VIRTUAL TABLE" in claims_plan
         assert "talks_participant_search VIRTUAL TABLE" in claims_plan
 

@@ -4,13 +4,13 @@ list page says it was ignored."""
 import pytest
 from django.urls import reverse
 
-from talks.exports import FILTERS
 from talks.filters import parameters_of
+from talks.list_specs import LISTS
 from tests.builders import make_public_claim
 
 pytestmark = pytest.mark.django_db
 
-LISTS = {
+LIST_PAGES = {
     "claims": "claim_list",
     "rounds": "round_list",
     "sources": "source_list",
@@ -43,8 +43,8 @@ def test_a_list_page_says_which_parameters_it_ignored_and_still_lists(client):
 
 
 def test_every_list_and_its_downloads_take_each_of_their_own_parameters(client):
-    for name, url_name in LISTS.items():
-        filterset_class = FILTERS[name]
+    for name, url_name in LIST_PAGES.items():
+        filterset_class = LISTS[name].filterset
         filterset = filterset_class({}, queryset=filterset_class.base_queryset())
         query = "&".join(f"{parameter}=" for parameter in sorted(parameters_of(filterset)))
         page = client.get(f"{reverse(url_name)}?{query}&page=1")
@@ -64,8 +64,8 @@ def test_the_downloads_page_lists_each_lists_parameters_from_its_filters(client)
     import re
 
     page = client.get(reverse("downloads")).content.decode()
-    for name in LISTS:
-        filterset_class = FILTERS[name]
+    for name in LIST_PAGES:
+        filterset_class = LISTS[name].filterset
         section = page.split(f'id="parameters-{name}"')[1].split("</table>")[0]
         cells = re.findall(r'<th scope="row"><code>([^<]+)</code>', section)
         listed = {parameter for cell in cells for parameter in cell.split(", ")}
@@ -108,7 +108,7 @@ def test_every_filter_input_on_every_list_has_a_name_a_screen_reader_can_read(cl
             if tag in ("input", "select") and attrs.get("type") not in ("hidden", "submit"):
                 self.inputs.append(attrs)
 
-    for url_name in LISTS.values():
+    for url_name in LIST_PAGES.values():
         html = client.get(reverse(url_name)).content.decode()
         assert "[invalid name]" not in html, url_name
         parser = Inputs()

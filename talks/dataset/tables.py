@@ -215,7 +215,7 @@ PARTIES = Table(
         Column("kind", "State or organisation.", required=True, choices=values(Party.Kind)),
     ),
     primary_key=("slug",),
-    # The parties of the lists' filters (talks/filters.py `public_parties`): those of published
+    # The parties of the lists' filters (talks/list_specs.py `public_parties`): those of published
     # rounds, people or claims. EXISTS for each kind of reference: joined together, each party's
     # delegations, people and claims multiplied (at demo size, billions of rows before DISTINCT, and
     # /downloads/ never answered).
