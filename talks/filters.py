@@ -91,7 +91,7 @@ class TextFilter(django_filters.CharFilter):
     on PostgreSQL the table of its fields' upper-cased copies (migration 0021). A field no index
     covers is read from each record. A related table's matches come as a subquery of its keys,
     among the records readers see (`readers_see`: a draft speaker's name finds nothing). Matching
-    the claims' text row by row took 250 ms a word at full size.
+    the claims' text row by row reads every claim for each word.
     """
 
     def __init__(self, *fields, **kwargs):
@@ -149,9 +149,9 @@ class TextInTrigramIndex(HeldFilter):
     for words of three letters or more; PostgreSQL's tables of upper-cased copies): the keys of the
     records whose own fields hold a word come from their table's index alone, and those whose
     related record's fields hold it (a claim's speaker) through the relation's key column, which the
-    list index holds. Asked as one query, the database looked up each of a word's 37,000 claims in
-    the table to check that it is published, which the index already knows: on PostgreSQL 13,600
-    pages of the claims table. Elsewhere the database answers, as TextFilter."""
+    list index holds. Asked as one query, the database looks up each of a word's claims in the table to
+    check that it is published, which the index already knows. Elsewhere the database answers, as
+    TextFilter."""
 
     text_fields: tuple[str, ...]
 
@@ -196,7 +196,7 @@ def containing(model, names, word) -> Q:
     """Some field of `names` holds `word`, in any case: looked up in the field's trigram index where
     it has one (talks.search.trigram_lookup), read from each record otherwise. Those records are
     all read, so a field's keys are a plain `IN`, which PostgreSQL hashes: as `= ANY(ARRAY(...))`
-    it compared each person with each of 20,000 keys (`/participants/?q=Persona`: a second)."""
+    it compared each person with each key in turn."""
     condition = Q()
     for name in names:
         indexed = trigram_matches(model._meta.db_table, [model._meta.get_field(name).column], word)
@@ -210,9 +210,8 @@ def containing(model, names, word) -> Q:
 class ColumnInKeys(Func):
     """`column IN (subquery)`. On PostgreSQL `column = ANY(ARRAY(subquery))`, which it looks up in
     the column's index and combines with the other conditions of an OR (`id = ANY(...) OR
-    speaker_id = ANY(...)`) in one pass; given IN it read every claim to test each against the
-    subquery: 108 ms for a word in one claim of eight, 44 ms then; 88 ms for a word in none, under
-    1 ms. Where every record is read anyway (an OR with a condition no index serves), a plain IN,
+    speaker_id = ANY(...)`) in one pass; given IN it reads every claim to test each against the
+    subquery. Where every record is read anyway (an OR with a condition no index serves), a plain IN,
     which PostgreSQL hashes, is the faster of the two (see `containing`)."""
 
     output_field = BooleanField()
@@ -230,7 +229,7 @@ class ColumnInKeys(Func):
 
 class NamedChoiceIterator(django_filters.fields.ModelChoiceIterator):
     """A drop-down's options as (slug, label) pairs read straight from the rows. A model object per
-    option (60 issues, 40 parties) was most of a filter form's time; the chosen value is still
+    option cost more than the rest of a filter form; the chosen value is still
     checked against the queryset and cleaned to its record."""
 
     def __iter__(self):

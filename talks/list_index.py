@@ -1,15 +1,14 @@
 """What a list counts and orders by, held in memory by each server process, kept fresh a record at a time.
 
 A list shows how many records match, how they divide by each facet, and one page of them in order.
-Reading every match's facet values from the database costs microseconds a row in the driver and in
-Python: at full size a broad filter (`/claims/?date_after=1900-01-01` matches all 300,000 claims)
-took two seconds. So each process keeps, for each list, its records' facet, filter and order values
-as NumPy arrays by key, and counts and orders a request's matches in NumPy: a few milliseconds
-whatever their number. It is the one place lists are counted: unfiltered lists, their facets and
-the claims under an issue are counted from the same arrays as filtered ones. The matches of
-filters on values the index holds it finds itself, as the SQL of talks/filters.py finds them (the
-tests compare the two); for any other filter the database lists the matching ids, as one string.
-Which records are public is read from the model's `published()` queryset, never decided here.
+Reading every match's facet values from the database costs a driver round and a Python object a
+row, which grows with the archive: so each process keeps, for each list, its records' facet, filter
+and order values as NumPy arrays by key, and counts and orders a request's matches in NumPy,
+without a Python object a match. It is the one place lists are counted: unfiltered lists, their
+facets and the claims under an issue are counted from the same arrays as filtered ones. The
+matches of filters on values the index holds it finds itself, as the SQL of the list's FilterSet
+finds them (the tests compare the two); for any other filter the database lists the matching ids,
+as one string. Which records are public is read from the model's `published()` queryset, never decided here.
 
 Freshness, in proportion to what changed. Database triggers, in the same transaction as every
 write to a value a list holds (whoever writes: the admin, a bulk load or raw SQL), add a row to
@@ -17,7 +16,7 @@ write to a value a list holds (whoever writes: the admin, a bulk load or raw SQL
 list's next version, and move the list's `ListVersion` (its version and a random token). A request
 reads the version first; when it has moved, the process reads the keys changed since the version it
 holds, then only those records' values, and writes them into its arrays. A claim saved costs each
-process one record's reading, not a rebuild of the 300,000. The version's row lock orders writers, so
+process one record's reading, not a rebuild of the whole list. The version's row lock orders writers, so
 versions follow commit order on PostgreSQL too; the token tells a version reused after a rollback
 from the one a process saw. A process whose version's changes are gone (more than `KEPT_VERSIONS`
 behind) or that has more than `MOST_KEYS_PATCHED` records to read rebuilds the list whole.
@@ -52,8 +51,8 @@ MOST_KEYS_PATCHED = 5_000  # more changed records than this: the list is read wh
 
 
 class MatchingIds(Aggregate):
-    """The matching records' ids as one comma-separated string: a row per id through the driver
-    cost 95 ms for 300,000 ids on SQLite, this string 30 ms."""
+    """The matching records' ids as one comma-separated string, one value through the driver
+    instead of a row per id."""
 
     function = "GROUP_CONCAT"
     output_field = TextField()
@@ -66,8 +65,8 @@ class MatchingIds(Aggregate):
 
 class DayNumber(Func):
     """A date as its number of days since 1 January of the year 1, as Python's `toordinal() - 1`
-    counts them: read as a number, in the pass over the table that reads the numeric columns.
-    Grouping 300,000 claims by their thousands of dates took five times as long."""
+    counts them: read as a number, in the pass over the table that reads the numeric columns,
+    instead of grouping the records by their thousands of dates."""
 
     output_field = IntegerField()
 
@@ -210,7 +209,7 @@ class HeldValues:
 
     def counts(self, matched: np.ndarray, ids: np.ndarray) -> FacetCounts:
         """The most frequent values among the matched records. Only those few are turned into
-        Python objects: a round facet has 5,000 values."""
+        Python objects: a facet of rounds has a value per round."""
         tally = self.tally(matched, ids)
         valued = np.array([value not in (None, "") for value in self.values], dtype=bool)
         present = np.flatnonzero(tally * valued)
@@ -226,7 +225,7 @@ class HeldValues:
 
 def distinct_pairs(records: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(record, value) pairs once each, found by sorting each pair as one number: sorting them as
-    rows took twenty times longer."""
+    rows is much slower."""
     if not len(records):
         return records, values
     base = int(values.max()) + 1
@@ -687,9 +686,9 @@ class ListIndex:
         """How many records of `queryset` there are, how they divide by each facet, and their order.
 
         `narrowing` is the list's filters that leave records out, by parameter, as the form cleaned
-        them. When the index holds them all, it finds the matches itself; `queryset` then gives only
-        its order. Listing the ids of a filter that matches most of the archive was most of a
-        page's time: on PostgreSQL 100 ms for 300,000 claims."""
+        them. When the index holds them all, it finds the matches itself, and `queryset` gives only
+        its order: the database then lists no ids, which for a filter that matches most of the
+        archive costs more than the rest of the page."""
         alias, terms = queryset.db, self.ordering_of(queryset)
         held = self.held(alias)
         if narrowing is not None and self.holds(narrowing):

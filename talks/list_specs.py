@@ -99,7 +99,7 @@ def article_languages() -> list[tuple[str, str]]:
 
 def outlet_choices() -> list[tuple[str, str]]:
     # Pairs read straight from the rows: building 500 Outlet objects twice a request (the filter
-    # checks the value, the active filter names it) cost a source list 17 ms.
+    # checks the value, the active filter names it) was a large part of a source list's time.
     return [UNKNOWN_OUTLET, *public_outlets().values_list("slug", "name")]
 
 
@@ -121,9 +121,9 @@ def yes_or_no(chosen: str) -> list[bool]:
 def among(model: type[Model], column: str, values: Iterable) -> Q:
     """Records whose `column` holds any of `values` (None: no value). A to-many column
     (`relation__column`) is `pk IN (subquery)` of the link table, never a join: a join repeats a
-    claim once per issue, and removing the repeats with DISTINCT over 300,000 claims costs more than
+    claim once per issue, and removing the repeats with DISTINCT over the whole list costs more than
     the filtering; nor a correlated EXISTS, for which SQLite scans every claim and probes the
-    subquery for each (100 ms for ?issue=&kind=, where IN lists the matches first: 33 ms)."""
+    subquery for each, where IN lists the matches first."""
     values = list(values)
     present = [value for value in values if value is not None]
     if "__" in column:

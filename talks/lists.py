@@ -87,10 +87,10 @@ class CountedPaginator(Paginator):
     """Pages of a list without counting or computing more than the page.
 
     Told its count (by the list index) it does not count the whole list. And it finds a
-    page's rows by key first: skipping 75,000 rows to reach page 3,000 must not compute each skipped
+    page's rows by key first: skipping the rows before a deep page must not compute each skipped
     row's evidence counts, only those of the 25 rows shown. It then reads those rows from `rows`,
     the unfiltered list, by key alone: the keys already passed the filters, and repeating them
-    (an issue's 30,000 links, say) would cost SQLite more than reading the 25 rows.
+    (an issue's thousands of links, say) would cost SQLite more than reading the page's rows.
     """
 
     def __init__(self, *args, known_count=None, rows=None, ordered_keys=None, **kwargs):
@@ -155,7 +155,7 @@ class PublicListView(FilterView):
 
     def get_paginator(self, queryset, per_page, **kwargs):
         """The list index counts and orders the matches, so a page deep in the list skips no rows in
-        the database (page 6,000 of 12,000 of the claims took it 45 ms)."""
+        the database."""
         known = ordered_keys = None
         if self.list_index is not None:
             if not self.filterset.is_bound:

@@ -109,8 +109,8 @@ def home(request):
         .filter(latest__isnull=False)
         .order_by("-latest", "name")[:TRACKS_ON_HOME]
     )
-    # Only each track's latest rounds, and only what the timeline shows of them: a track's every
-    # round, with its texts and timestamps, was most of the home page's time.
+    # Only each track's latest rounds, and only what the timeline shows of them: the page must not
+    # grow with a track's rounds.
     newest_first = Window(RowNumber(), partition_by=F("track_id"), order_by=F("sequence").desc())
     latest_rounds = {}
     for round_ in (
@@ -204,7 +204,7 @@ def round_detail(request, slug):
 
 def claims_under(issue) -> int:
     """The published claims on an issue or its sub-issues, counted by the claims list's index:
-    counting 33,000 claims under a top-level issue took the database 30-55 ms."""
+    the database would count every claim under a top-level issue on each view."""
     return CLAIMS.counts_holding("issue_links__issue_id", [published_issue_ids_beneath(issue)])[0]
 
 
@@ -213,9 +213,9 @@ def claims_on(issue, count: int, wanted: int) -> tuple:
     cheaper way for the newest `wanted` of them or of their rounds, and whether they are few.
 
     Many: EXISTS for each claim (or round) in the order of the newest first, until enough are found;
-    a join found, deduplicated and sorted all 33,000 claims of a large issue (the feed: 160 ms).
-    Few: that walk reads most of the archive (an issue of no claims: 650 ms for its page on SQLite),
-    so they are looked up by key. The costs cross where wanted x total/count = count."""
+    a join would find, deduplicate and sort all the claims of a large issue. Few: that walk would
+    read most of the archive, so they are looked up by key. The costs cross where
+    wanted x total/count = count."""
     links = ClaimIssue.objects.filter(issue__in=published_issue_ids_beneath(issue))
     claims = Claim.objects.published()
     if count * count < wanted * CLAIMS.total():
@@ -240,8 +240,7 @@ def issue_detail(request, slug):
         .order_by(F("start_date").desc(nulls_last=True), "-pk")[:ROUNDS_IN_ISSUE_TABLE]
     )
     # A cell shows a claim's attribution, text and dispute mark only: no citations or issues to fetch
-    # for them, and no round, which is one of recent_rounds (loading each cell's round took a fifth
-    # of the page).
+    # for them, and no round, which is one of recent_rounds.
     shown = ("text", "sourcing", "attribution", "disputed", "round_id", "party")
     in_cells = on_issue.only(*shown).select_related("party")
     in_table = in_cells.filter(round__in=[round_.pk for round_ in recent_rounds]).order_by("id")
