@@ -90,10 +90,25 @@ def parsed_ids(text: str | None) -> np.ndarray:
 
 
 def grown(array: np.ndarray, size: int, fill=0) -> np.ndarray:
-    """`array` extended to `size` entries with `fill` (never shortened)."""
+    """`array` extended to `size` entries with `fill` (never shortened), as a view of a buffer with
+    room to spare: each record added grows a list's arrays by a key, and copying them every time
+    would cost each write the whole list."""
     if len(array) >= size:
         return array
-    return np.concatenate([array, np.full(size - len(array), fill, dtype=array.dtype)])
+    buffer = array.base
+    is_prefix = (
+        buffer is not None
+        and buffer.ndim == 1
+        and buffer.dtype == array.dtype
+        and array.__array_interface__["data"][0] == buffer.__array_interface__["data"][0]
+    )
+    if is_prefix and len(buffer) >= size:
+        extended = buffer[:size]
+    else:
+        extended = np.empty(max(size, len(array) + len(array) // 4 + 1024), dtype=array.dtype)[:size]
+        extended[: len(array)] = array
+    extended[len(array) :] = fill
+    return extended
 
 
 @dataclass
@@ -144,12 +159,17 @@ class HeldValues:
             self.by_key[keys] = codes
 
     def set_pairs(self, keys: np.ndarray, records: np.ndarray, codes: np.ndarray) -> None:
-        """Replace the pairs of `keys` by these (a to-many field)."""
-        changed = np.zeros(max(self.size, int(keys.max()) + 1 if len(keys) else 0), dtype=bool)
-        changed[keys] = True
-        kept = ~changed[self.records]
-        self.records = np.concatenate([self.records[kept], records])
-        self.codes = np.concatenate([self.codes[kept], codes])
+        """Replace the pairs of `keys` by these (a to-many field). The old pairs keep their place
+        with the code of no value, which nothing counts or matches, and the new ones are added at
+        the end: the pairs are not copied for a write of a few records."""
+        if len(keys) and len(self.records):
+            changed = np.zeros(int(max(self.records.max(), keys.max())) + 1, dtype=bool)
+            changed[keys] = True
+            self.codes[changed[self.records]] = 0
+        held = len(self.records)
+        self.records = grown(self.records, held + len(records))
+        self.codes = grown(self.codes, held + len(records))
+        self.records[held:], self.codes[held:] = records, codes
 
     @property
     def numbers(self) -> np.ndarray:
