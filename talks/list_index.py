@@ -959,23 +959,24 @@ def postgresql_statements(quote, index: ListIndex, watched: WatchedTable) -> lis
     ]
 
 
-def remove_earlier_triggers(connection, indexes: Sequence[ListIndex]) -> None:
-    """Drop the list triggers of earlier code (they moved a token per column), which name the list
-    after `_moves_`: they write rows this code no longer reads."""
+def remove_triggers(connection, indexes: Sequence[ListIndex]) -> None:
+    """Drop every trigger of these lists, by name: this code's (`_logs_`), those a change of a
+    list's declaration left behind, and earlier code's, which moved a token per column
+    (`_moves_`)."""
     with connection.cursor() as cursor:
         for index in indexes:
-            pattern = f"%\\_moves\\_{index.name}"
-            if connection.vendor == "postgresql":
-                cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE %s", [pattern])
-                for (name,) in cursor.fetchall():
-                    cursor.execute(f"DROP FUNCTION IF EXISTS {connection.ops.quote_name(name)}() CASCADE")
-            else:
-                cursor.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s ESCAPE '\\'",
-                    [pattern],
-                )
-                for (name,) in cursor.fetchall():
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {connection.ops.quote_name(name)}")
+            for pattern in (f"%\\_logs\\_{index.name}", f"%\\_moves\\_{index.name}"):
+                if connection.vendor == "postgresql":
+                    cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE %s", [pattern])
+                    for (name,) in cursor.fetchall():
+                        cursor.execute(f"DROP FUNCTION IF EXISTS {connection.ops.quote_name(name)}() CASCADE")
+                else:
+                    cursor.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s ESCAPE '\\'",
+                        [pattern],
+                    )
+                    for (name,) in cursor.fetchall():
+                        cursor.execute(f"DROP TRIGGER IF EXISTS {connection.ops.quote_name(name)}")
 
 
 def install_triggers(connection, indexes: Sequence[ListIndex]) -> None:
@@ -984,7 +985,7 @@ def install_triggers(connection, indexes: Sequence[ListIndex]) -> None:
     tables = connection.introspection.table_names()
     if ListChange._meta.db_table not in tables:
         return  # migrated back before the changes' table
-    remove_earlier_triggers(connection, indexes)
+    remove_triggers(connection, indexes)
     statements = postgresql_statements if connection.vendor == "postgresql" else sqlite_statements
     with connection.cursor() as cursor:
         for index in indexes:
@@ -1003,17 +1004,3 @@ def install_triggers(connection, indexes: Sequence[ListIndex]) -> None:
         started = {"version": version + KEPT_VERSIONS + 1, "token": secrets.token_hex(16)}
         ListVersion.objects.using(connection.alias).update_or_create(name=index.name, defaults=started)
         ListChange.objects.using(connection.alias).create(list=index.name, key=None, **started)
-
-
-def remove_triggers(connection, indexes: Sequence[ListIndex]) -> None:
-    quote = connection.ops.quote_name
-    remove_earlier_triggers(connection, indexes)
-    with connection.cursor() as cursor:
-        for index in indexes:
-            for watched in index.watched():
-                for event in EVENTS:
-                    name = quote(trigger_name(index, watched.table, event))
-                    if connection.vendor == "postgresql":
-                        cursor.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
-                    else:
-                        cursor.execute(f"DROP TRIGGER IF EXISTS {name}")

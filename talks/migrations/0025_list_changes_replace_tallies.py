@@ -11,22 +11,16 @@ are the data package's (talks/dataset/state.py). Both are installed again after 
 from django.db import migrations, models
 
 
-def remove_earlier_list_triggers(apps, schema_editor):
+def remove_triggers(apps, schema_editor):
+    """Every trigger that writes to the versions' table, earlier code's and this code's. SQLite
+    rebuilds that table to add or drop its column, and refuses to rename the new table into place
+    while triggers name one that is, for that moment, missing."""
     from talks.dataset.state import remove_dataset_triggers
-    from talks.list_index import remove_earlier_triggers
-    from talks.lists import LIST_INDEXES
-
-    remove_earlier_triggers(schema_editor.connection, LIST_INDEXES)
-    # They write to the versions' table, which SQLite rebuilds to add its column: it refuses to
-    # rename the new table into place while triggers name one that is, for that moment, missing.
-    remove_dataset_triggers(schema_editor.connection)
-
-
-def remove_list_triggers(apps, schema_editor):
     from talks.list_index import remove_triggers
     from talks.lists import LIST_INDEXES
 
     remove_triggers(schema_editor.connection, LIST_INDEXES)
+    remove_dataset_triggers(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -35,7 +29,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(remove_earlier_list_triggers, remove_list_triggers, elidable=False),
+        migrations.RunPython(remove_triggers, migrations.RunPython.noop, elidable=False),
         migrations.CreateModel(
             name="ListChange",
             fields=[
@@ -58,4 +52,5 @@ class Migration(migrations.Migration):
             model_name="listchange",
             index=models.Index(fields=["list", "version"], name="talks_listchange_version"),
         ),
+        migrations.RunPython(migrations.RunPython.noop, remove_triggers, elidable=False),
     ]
