@@ -5,6 +5,13 @@ ranked, over a document of each row that PostgreSQL stores and GIN-indexes (migr
 SQLite every word must occur somewhere in the record's searched fields, as any part of a word,
 ignoring case: found through FTS5 trigram indexes (migration 0014), or by reading the fields for
 words under three characters, which a trigram index cannot look up.
+
+A claim's document holds its speaker's name and other spellings too, while the speaker is
+published, as the claims list's text filter finds them (migration 0026): "Medinski" finds Vladimir
+Medinsky's claims, and a query's words may be split between the claim's text and its speaker's
+names. Database triggers write the names into the claim's own document, so that one index lookup
+answers the whole query and its exclusions; joining the speaker's document at query time read every
+claim of every person a common word matched.
 """
 
 import re
@@ -20,6 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 
 from sources.models import SourceArticle
+from sources.records import public_condition
 from talks.list_index import parsed_ids
 from talks.models import Claim, Issue, Participant, Round
 
@@ -27,6 +35,7 @@ SEARCH_CONFIG = "english"
 RESULTS_PER_KIND = 20
 RANKED_MATCHES = 200  # PostgreSQL ranks at most this many matches of a kind, the most recently added
 RECENT_KEYS = 20_000  # the newest records by key, searched first for those matches (see newest_keys)
+FIRST_KEYS = 1_000  # SQLite: the first matches by key, read first for a page of them (see first_matches)
 
 
 @dataclass(frozen=True)
@@ -34,9 +43,18 @@ class SearchKind:
     key: str
     title: str
     queryset: callable
-    fields: tuple[str, ...]  # also the expression of the PostgreSQL index, in this order
+    fields: tuple[str, ...]  # the record's own columns its document holds (SEARCH_TABLES)
     list_url_name: str | None = None
+    # The document holds the published speaker's names too (SPEAKER_NAMES), after the record's own.
+    speaker_names: bool = False
+    # PostgreSQL's ts_rank weights of the document's parts, labelled D, C, B, A: None for its default.
+    rank_weights: tuple[float, float, float, float] | None = None
 
+
+# ts_rank's weights for a claim's document, labelled D, C, B, A: its text (A) counts 0.1, as the
+# unlabelled text did before the names, so that claims found by their text rank as they did; its
+# speaker's names (B) 0.04, to the text as PostgreSQL's default weights rank B to A.
+CLAIM_RANK_WEIGHTS = (0.1, 0.2, 0.04, 0.1)
 
 KINDS = (
     SearchKind(
@@ -46,7 +64,15 @@ KINDS = (
         ("title", "summary", "outcome", "city", "venue"),
         "round_list",
     ),
-    SearchKind("claims", "Claims", lambda: Claim.objects.published().for_display(), ("text",), "claim_list"),
+    SearchKind(
+        "claims",
+        "Claims",
+        lambda: Claim.objects.published().for_display(),
+        ("text",),
+        "claim_list",
+        speaker_names=True,
+        rank_weights=CLAIM_RANK_WEIGHTS,
+    ),
     SearchKind(
         "articles",
         "Articles",
@@ -65,7 +91,8 @@ KINDS = (
 
 
 # The tables searched and their columns: each KIND's model and fields. SQLite's FTS5 indexes
-# (migration 0014) and PostgreSQL's stored documents (migration 0015) cover exactly these.
+# (migration 0014) and PostgreSQL's stored documents (migration 0015) cover exactly these, and a
+# claim's speaker's names (SPEAKER_NAMES, migration 0026).
 SEARCH_TABLES = {
     "talks_round": ("title", "summary", "outcome", "city", "venue"),
     "talks_claim": ("text",),
@@ -75,6 +102,16 @@ SEARCH_TABLES = {
 }
 TRIGRAM = 3  # the shortest word a trigram index can look up
 DOCUMENT_COLUMN = "search_document"  # PostgreSQL's stored full-text document of each searched row
+
+# A claim's document after its own text: its speaker's name and other spellings, while the speaker
+# is published, else nothing (a draft's names must reveal nothing). On SQLite a column of the claims'
+# FTS5 index, which then holds its own copy of the text (migration 0026); on PostgreSQL the same
+# names in `search_document`, weighted below the text so that a claim that says the words ranks
+# above one whose speaker is named by them.
+SPEAKER_NAMES = "speaker_names"
+CLAIM_TEXT_WEIGHT, SPEAKER_NAMES_WEIGHT = "A", "B"  # their labels in the document (CLAIM_RANK_WEIGHTS)
+# The columns of each table's FTS5 index on SQLite: the searched columns, and a claim's speaker's.
+SEARCH_INDEX_COLUMNS = {**SEARCH_TABLES, "talks_claim": (*SEARCH_TABLES["talks_claim"], SPEAKER_NAMES)}
 
 
 def postgresql_document(columns, table: str = "") -> str:
@@ -124,16 +161,31 @@ def trigram_lookup(table: str, columns, word: str) -> tuple[str, list] | None:
         pattern = f"%{connection.ops.prep_for_like_query(word)}%"  # as Django escapes `icontains`
         conditions = " OR ".join(f'"{column}_folded" LIKE UPPER(%s)' for column in columns)
         return f'SELECT id FROM "{table}_folded" WHERE {conditions}', [pattern] * len(columns)
+    query = fts5_query(table, columns, [word])
+    if query is None:
+        return None
+    index = f"{table}_search"
+    return f"SELECT rowid AS id FROM {index} WHERE {index} MATCH %s", [query]
+
+
+def fts5_query(table: str, columns, words) -> str | None:
+    """SQLite: the FTS5 query for the rows of `table` in whose `columns` every word occurs, as any
+    part of a word in any case; None where its index cannot answer (a word under three letters,
+    columns it does not hold, no FTS5 trigram index)."""
     if connection.vendor != "sqlite" or not sqlite_has_trigram_search():
         return None
-    indexed = SEARCH_TABLES.get(table, ())
-    if len(word) < TRIGRAM or not columns or not set(columns) <= set(indexed):
+    indexed = SEARCH_INDEX_COLUMNS.get(table, ())
+    if (
+        not words
+        or any(len(word) < TRIGRAM for word in words)
+        or not columns
+        or not set(columns) <= set(indexed)
+    ):
         return None
-    phrase = '"' + word.replace('"', '""') + '"'  # the word as it is, never FTS5 syntax
+    query = " ".join('"' + word.replace('"', '""') + '"' for word in words)  # as they are, never FTS5 syntax
     if set(columns) != set(indexed):
-        phrase = "{" + " ".join(columns) + "} : " + phrase  # only in these columns
-    index = f"{table}_search"
-    return f"SELECT rowid AS id FROM {index} WHERE {index} MATCH %s", [phrase]
+        query = "{" + " ".join(columns) + "} : " + (query if len(words) == 1 else f"({query})")  # only there
+    return query
 
 
 def trigram_matches(table: str, columns, word: str) -> RawSQL | None:
@@ -173,20 +225,50 @@ def matching(kind: SearchKind, text: str) -> tuple[QuerySet, bool]:
         keys = newest_keys(matches.values_list("pk", flat=True), RANKED_MATCHES + 1)
         ranked = (
             queryset.filter(pk__in=keys[:RANKED_MATCHES])
-            .annotate(rank=SearchRank(vector, query))
+            .annotate(rank=SearchRank(vector, query, weights=kind.rank_weights and list(kind.rank_weights)))
             .order_by(F("rank").desc(), "pk")
         )
         return ranked, len(keys) > RANKED_MATCHES
+    table = queryset.model._meta.db_table
+    columns = kind.fields + ((SPEAKER_NAMES,) if kind.speaker_names else ())
+    indexed = []  # the words the trigram index looks up, all in one query
     for word in words_of(text):
-        matches = trigram_matches(queryset.model._meta.db_table, kind.fields, word)
-        if matches is not None:
-            queryset = queryset.filter(pk__in=matches)
+        if fts5_query(table, columns, [word]) is not None:
+            indexed.append(word)
             continue
         condition = Q()
         for field in kind.fields:
             condition |= Q(**{f"{field}__icontains": word})
+        if kind.speaker_names:
+            names = Q(speaker__name__icontains=word) | Q(speaker__aliases__icontains=word)
+            condition |= public_condition(Participant, "speaker__") & names
         queryset = queryset.filter(condition)
+    if indexed:
+        queryset = first_matches(queryset, f"{table}_search", fts5_query(table, columns, indexed))
     return queryset.order_by("pk"), False
+
+
+def first_matches(queryset: QuerySet, index: str, query: str) -> QuerySet:
+    """SQLite: the records of `queryset` among its FTS5 index's matches for `query`, or at least
+    the first page of them in key order, the order SQLite shows.
+
+    SQLite lists a subquery's keys in full before it reads any record: 100 ms for the 300,000
+    claims whose speakers share a name ("Persona"). The index hands out its matches in key order,
+    and stops when asked, so the first FIRST_KEYS are read alone first: all the matches of most
+    words, and, of a word most records hold, more than a page of results unless the query's
+    other words are rare among them. Only then are all the index's matches listed."""
+    matches = f"SELECT rowid FROM {index} WHERE {index} MATCH %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT GROUP_CONCAT(rowid) FROM ({matches} ORDER BY rowid LIMIT %s)", [query, FIRST_KEYS + 1]
+        )
+        keys = parsed_ids(cursor.fetchone()[0]).tolist()
+    if len(keys) <= FIRST_KEYS:
+        return queryset.filter(pk__in=keys)  # every match
+    first = queryset.filter(pk__in=keys[:FIRST_KEYS])
+    if first.order_by("pk")[RESULTS_PER_KIND : RESULTS_PER_KIND + 1].exists():
+        return first
+    return queryset.filter(pk__in=RawSQL(matches, [query]))  # noqa: S611 (the words are a parameter)
 
 
 def newest_keys(matches: QuerySet, limit: int) -> list[int]:

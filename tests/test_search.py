@@ -3,11 +3,19 @@
 import pytest
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
+from django.db.models import Case, CharField, TextField, Value, When
 from django.urls import reverse
 
 from talks import search as search_module
-from talks.search import KINDS, SEARCH_CONFIG, StoredDocument
-from tests.builders import make_claim
+from talks.models import Claim
+from talks.search import (
+    CLAIM_TEXT_WEIGHT,
+    KINDS,
+    SEARCH_CONFIG,
+    SPEAKER_NAMES_WEIGHT,
+    StoredDocument,
+)
+from tests.builders import make_claim, make_participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_module")]
 on_postgresql = pytest.mark.skipif(
@@ -82,6 +90,25 @@ def test_postgresql_ranks_the_best_match_first(client):
     assert claims[0] == "all-about-sanctions" and len(claims) > 1
 
 
+def published_speaker_names(name: str, text_field=CharField):
+    """A claim's speaker's field `name`, or nothing when the speaker is not published."""
+    published = When(speaker__publication_status="published", then=f"speaker__{name}")
+    return Case(published, default=Value(""), output_field=text_field())
+
+
+def computed_document(kind):
+    """A record's full-text document, computed from its fields as the search defines it: a claim's
+    text, then its published speaker's names, weighted below the text."""
+    if not kind.speaker_names:
+        return SearchVector(*kind.fields, config=SEARCH_CONFIG)
+    return SearchVector(*kind.fields, config=SEARCH_CONFIG, weight=CLAIM_TEXT_WEIGHT) + SearchVector(
+        published_speaker_names("name"),
+        published_speaker_names("aliases", TextField),
+        config=SEARCH_CONFIG,
+        weight=SPEAKER_NAMES_WEIGHT,
+    )
+
+
 @on_postgresql
 def test_postgresql_stores_each_document_as_the_fields_read_and_searches_it_through_its_index():
     query = SearchQuery("Geneva", search_type="websearch", config=SEARCH_CONFIG)
@@ -92,7 +119,7 @@ def test_postgresql_stores_each_document_as_the_fields_read_and_searches_it_thro
                 model = kind.queryset().model
                 documents = list(
                     model.objects.annotate(
-                        stored=StoredDocument(), computed=SearchVector(*kind.fields, config=SEARCH_CONFIG)
+                        stored=StoredDocument(), computed=computed_document(kind)
                     ).values_list("stored", "computed")
                 )
                 assert documents, kind.key
@@ -183,3 +210,190 @@ def test_sqlite_still_finds_words_too_short_for_the_index_and_never_drafts(clien
     # Words FTS5 reads as operators are searched as words.
     assert found(search(client, "NEAR qwertyland"), "claims") == [claim.key]
     assert found(search(client, "NOT qwertyland"), "claims") == []
+
+
+# A claim is found by its speaker's names too, while the speaker is published (migration 0026).
+
+
+@pytest.fixture
+def zorblatt():
+    """A published person with another spelling, and two published claims of theirs."""
+    person = make_participant(
+        name="Qwertian Zorblatt", aliases="Zorbladt\nKwertian Zorbladt", publication_status="published"
+    )
+    make_claim(
+        key="zorblatt-resumed",
+        text="The talks resumed at dawn.",
+        speaker=person,
+        publication_status="published",
+    )
+    make_claim(
+        key="zorblatt-walked-out",
+        text="The delegation walked out.",
+        speaker=person,
+        publication_status="published",
+    )
+    return person
+
+
+def claims_found(client, text):
+    return set(found(search(client, text), "claims"))
+
+
+def test_a_claim_is_found_by_its_speakers_other_spelling(client, zorblatt):
+    assert claims_found(client, "Zorbladt") == {"zorblatt-resumed", "zorblatt-walked-out"}
+    assert claims_found(client, "Zorblatt") == {"zorblatt-resumed", "zorblatt-walked-out"}
+    assert "qwertian-zorblatt" in found(search(client, "Zorbladt"), "participants")
+
+
+def test_a_claim_is_found_by_words_split_between_its_text_and_its_speakers_names(client, zorblatt):
+    assert claims_found(client, "Zorbladt resumed") == {"zorblatt-resumed"}
+    assert claims_found(client, "resumed Kwertian") == {"zorblatt-resumed"}
+    assert claims_found(client, "Zorbladt adjourned") == set()
+
+
+def test_a_short_word_of_the_speakers_names_finds_the_claim_and_a_drafts_finds_nothing(client):
+    """Words under three letters are read from the records on SQLite, not from its trigram index."""
+    person = make_participant(name="Xu Qwertyfeld", publication_status="published")
+    hidden = make_participant(name="Xu Qwertyhaus")
+    make_claim(key="xu-spoke", text="Qwerty talks resumed.", speaker=person, publication_status="published")
+    make_claim(
+        key="xu-draft-spoke", text="Qwerty talks stalled.", speaker=hidden, publication_status="published"
+    )
+    assert claims_found(client, "Xu qwerty") == {"xu-spoke"}
+    assert claims_found(client, "Xu stalled") == set()
+
+
+@on_postgresql
+def test_postgresql_web_search_exclusions_cover_the_speakers_names_too(client, zorblatt):
+    assert claims_found(client, "Zorbladt -resumed") == {"zorblatt-walked-out"}
+    make_claim(key="other-resumed", text="The talks resumed at noon.", publication_status="published")
+    resumed = claims_found(client, "resumed -Zorbladt")
+    assert "other-resumed" in resumed and "zorblatt-resumed" not in resumed
+    assert claims_found(client, '"walked out" Zorbladt') == {"zorblatt-walked-out"}
+
+
+@on_postgresql
+def test_postgresql_ranks_a_claim_that_says_the_words_above_one_whose_speaker_they_name(client, zorblatt):
+    make_claim(key="about-zorblatt", text="Zorblatt was not at the talks.", publication_status="published")
+    assert found(search(client, "Zorblatt"), "claims")[0] == "about-zorblatt"
+
+
+def test_a_draft_speakers_names_find_none_of_their_claims(client):
+    person = make_participant(name="Qwertian Draftling", aliases="Draftlingue")
+    make_claim(
+        key="draftling-spoke", text="The talks resumed.", speaker=person, publication_status="published"
+    )
+    assert claims_found(client, "Draftlingue") == set()
+    assert claims_found(client, "Draftling resumed") == set()
+    assert found(search(client, "Draftlingue"), "participants") == []
+    person.publication_status = "published"
+    person.save()
+    assert claims_found(client, "Draftlingue") == {"draftling-spoke"}
+
+
+def test_renaming_a_person_finds_their_claims_by_the_new_name_and_not_the_old(client, zorblatt):
+    zorblatt.name = "Xylophant Quorum"
+    zorblatt.save()
+    assert claims_found(client, "Xylophant") == {"zorblatt-resumed", "zorblatt-walked-out"}
+    assert claims_found(client, "Qwertian") == set()
+    assert claims_found(client, "Zorbladt") == {"zorblatt-resumed", "zorblatt-walked-out"}  # still an alias
+
+
+def test_a_rename_in_raw_sql_is_followed_too(client, zorblatt):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE talks_participant SET name = %s, aliases = %s WHERE id = %s",
+            ["Xylophant Quorum", "Ksilofant", zorblatt.pk],
+        )
+    assert claims_found(client, "Ksilofant") == {"zorblatt-resumed", "zorblatt-walked-out"}
+    assert claims_found(client, "Zorbladt") == set()
+    assert claims_found(client, "Qwertian") == set()
+
+
+def test_a_new_other_spelling_finds_the_persons_claims(client, zorblatt):
+    assert claims_found(client, "Sorblatto") == set()
+    zorblatt.aliases += "\nSorblatto"
+    zorblatt.save()
+    assert claims_found(client, "Sorblatto") == {"zorblatt-resumed", "zorblatt-walked-out"}
+
+
+def test_withdrawing_a_person_stops_their_names_finding_their_claims(client, zorblatt):
+    zorblatt.publication_status = "withdrawn"
+    zorblatt.save()
+    assert claims_found(client, "Zorbladt") == set()
+    assert claims_found(client, "Zorblatt resumed") == set()
+    assert claims_found(client, "resumed") >= {"zorblatt-resumed"}  # by its text, as ever
+
+
+def test_a_claim_given_another_speaker_is_found_by_their_names_and_not_the_first(client, zorblatt):
+    other = make_participant(name="Quintessa Vorlov", publication_status="published")
+    claim = Claim.objects.get(key="zorblatt-resumed")
+    claim.speaker = other
+    claim.save()
+    assert claims_found(client, "Vorlov") == {"zorblatt-resumed"}
+    assert claims_found(client, "Zorbladt") == {"zorblatt-walked-out"}
+    Claim.objects.filter(pk=claim.pk).update(speaker=None)
+    assert claims_found(client, "Vorlov") == set()
+
+
+def indexed_claims() -> dict[int, tuple]:
+    """What the search index holds of each claim: on SQLite the FTS5 index's text and names, on
+    PostgreSQL the stored document."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT rowid, text, speaker_names FROM talks_claim_search")
+        else:
+            cursor.execute("SELECT id, search_document::text FROM talks_claim")
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def expected_claims() -> dict[int, tuple]:
+    if connection.vendor == "sqlite":
+        rows = Claim.objects.annotate(
+            name=published_speaker_names("name"), aliases=published_speaker_names("aliases", TextField)
+        ).values_list("pk", "text", "name", "aliases")
+        return {pk: (text, f"{name} {aliases}" if name else "") for pk, text, name, aliases in rows}
+    claims = next(kind for kind in KINDS if kind.key == "claims")
+    rows = Claim.objects.annotate(document=computed_document(claims)).values_list("pk", "document")
+    return {pk: (document,) for pk, document in rows}
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite" and not search_module.sqlite_has_trigram_search(),
+    reason="no FTS5 trigram index",
+)
+def test_the_index_holds_every_claims_text_and_published_speakers_names_after_any_write(zorblatt):
+    draft = make_participant(name="Qwertian Draftling", aliases="Draftlingue")
+    claim = make_claim(text="Nothing of note.", speaker=draft)
+    assert indexed_claims() == expected_claims()
+    for change in [
+        lambda: Claim.objects.filter(pk=claim.pk).update(text="Zeppelins were offered."),
+        lambda: Claim.objects.filter(pk=claim.pk).update(speaker=zorblatt),
+        lambda: type(zorblatt).objects.filter(pk=draft.pk).update(publication_status="published"),
+        lambda: type(zorblatt).objects.filter(pk=zorblatt.pk).update(aliases=""),
+        lambda: type(zorblatt).objects.filter(pk__in=[draft.pk, zorblatt.pk]).update(name="Same Name"),
+        lambda: type(zorblatt).objects.filter(pk=zorblatt.pk).update(publication_status="draft"),
+        lambda: Claim.objects.filter(speaker=zorblatt).update(speaker=draft),
+        lambda: Claim.objects.filter(pk=claim.pk).delete(),
+    ]:
+        change()
+        assert indexed_claims() == expected_claims()
+
+
+@on_sqlite
+def test_sqlite_shows_the_first_matches_by_key_of_a_word_many_claims_match_and_finds_the_later_ones_too(
+    client, monkeypatch, zorblatt
+):
+    """The index's first matches are tried alone first (talks.search.first_matches)."""
+    monkeypatch.setattr(search_module, "FIRST_KEYS", 2)
+    monkeypatch.setattr(search_module, "RESULTS_PER_KIND", 1)
+    make_claim(
+        key="zorblatt-in-eu", text="The EU was told no.", speaker=zorblatt, publication_status="published"
+    )
+    response = search(client, "Zorbladt")
+    assert found(response, "claims") == ["zorblatt-resumed"]
+    claims = next(group for group in response.context["groups"] if group["kind"].key == "claims")
+    assert claims["more"]
+    assert found(search(client, "Zorbladt EU"), "claims") == ["zorblatt-in-eu"]  # beyond the first two
+    assert found(search(client, "Zorbladt delegation"), "claims") == ["zorblatt-walked-out"]
