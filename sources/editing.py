@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.formats import localize
 from simple_history.admin import SimpleHistoryAdmin
 
-from sources.records import MAX_NOTE, PublicationStatus
+from sources.record_base import MAX_NOTE, PublicationStatus
 
 EDITING_FIELDS = ["change_note", "loaded_version"]
 ABSENT = "absent"  # the version a form shows of a record deleted since: none is stored

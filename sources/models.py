@@ -9,7 +9,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from config.paths import path_to
-from sources.records import (
+from sources.record_base import (
     MAX_NOTE,
     DatePrecision,
     NewestFirstIndex,

@@ -3,7 +3,7 @@
 Each new historical version of a record is compared with the one before it. A change is public when
 readers can see it: publishing, withdrawing, or editing a field readers see of a published record.
 A link between records (a citation, a seat, a claim's issue, a claim's speaker) is seen only when
-every record it joins is public (`sources.records.is_public`, the rule of the `published()`
+every record it joins is public (`sources.record_base.is_public`, the rule of the `published()`
 querysets), so adding or removing a link to a draft is no public change. Editors' internal notes,
 article texts and bookkeeping fields are never named.
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from sources.records import PublicationStatus, Publishable, is_public
+from sources.record_base import PublicationStatus, Publishable, is_public
 from talks.models import PublicChange
 
 # Fields readers never see; a change to them alone is not a public change.

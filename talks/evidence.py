@@ -17,7 +17,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from sources.models import SourceArticle
-from sources.records import public_condition
+from sources.record_base import public_condition
 from talks.models import Citation, Claim, Delegation, Membership, Participant, Round
 from talks.querysets import evidence_of_claim, listed_date
 

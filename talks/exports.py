@@ -22,7 +22,7 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from sources.records import list_items
+from sources.record_base import list_items
 from talks.dataset.export import cell, reference_condition, related_values, typed_rows
 from talks.dataset.tables import BOOLEAN, DATE, EXPORTS_BY_NAME, STRING, Column, Export
 from talks.filters import narrows, parameters_of, unknown_parameters

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
-from sources.records import last_public_change
+from sources.record_base import last_public_change
 from talks.models import Claim, Disagreement, Issue, PublicChange, Round
 from talks.views import claims_on, claims_under
 

@@ -15,7 +15,7 @@ from django.db.models import BooleanField, F, Func, Model, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from config.jinja2 import PublicFormRenderer
-from sources.records import public_condition
+from sources.record_base import public_condition
 from talks.list_index import HeldFilter, MatchingIds, parsed_ids
 from talks.models import (
     Issue,

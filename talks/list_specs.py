@@ -25,7 +25,7 @@ from django import forms
 from django.db.models import Model, Q, QuerySet
 
 from sources.models import Outlet, SourceArticle
-from sources.records import public_condition
+from sources.record_base import public_condition
 from talks.filters import (
     MAX_TEXT,
     YES_NO,

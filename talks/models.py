@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 from config.paths import path_to
 from sources.models import SourceArticle
 from sources.quotes import comparable, quote_occurs_in
-from sources.records import (
+from sources.record_base import (
     MAX_NOTE,
     DatePrecision,
     LinkQuerySet,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from sources.models import SourceArticle
-from sources.records import PublicationStatus
+from sources.record_base import PublicationStatus
 from talks.models import NOT_CHECKED, Claim, Disagreement, Issue, Participant, Round
 
 DRAFT, PUBLISHED = PublicationStatus.DRAFT, PublicationStatus.PUBLISHED

@@ -2,7 +2,7 @@
 search goes through these, so "published" is decided in one place.
 
 A record with a publication status is public when published. Records without one are public
-through the records they join, which each model names in `public_with` (sources/records.py): a
+through the records they join, which each model names in `public_with` (sources/record_base.py): a
 delegation with its round, a seat with its delegation and its person, a citation with its claim and
 its article.
 """
@@ -11,7 +11,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from sources.records import PublicationStatus, PublishableQuerySet, public_condition
+from sources.record_base import PublicationStatus, PublishableQuerySet, public_condition
 
 PUBLISHED = PublicationStatus.PUBLISHED
 

@@ -27,7 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.shortcuts import render
 
 from sources.models import SourceArticle
-from sources.records import public_condition
+from sources.record_base import public_condition
 from talks.list_index import parsed_ids
 from talks.models import Claim, Issue, Participant, Round
 

@@ -1,6 +1,6 @@
 """schema.org descriptions of public records, as JSON-LD: what the pages say, and nothing they do not."""
 
-from sources.records import DatePrecision
+from sources.record_base import DatePrecision
 
 EVENT_STATUS = {
     "announced": "https://schema.org/EventScheduled",

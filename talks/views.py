@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
 
 from sources.models import SourceArticle
-from sources.records import PublicationStatus, public_condition
+from sources.record_base import PublicationStatus, public_condition
 from talks.filters import issue_ids_beneath, published_issue_children, published_issue_ids_beneath
 from talks.lists import ARTICLES, CLAIMS, PEOPLE, ROUNDS
 from talks.models import (

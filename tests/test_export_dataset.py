@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from frictionless import validate
 
-from sources.records import PublicationStatus
+from sources.record_base import PublicationStatus
 from talks.dataset.tables import CLAIMS, TABLES
 from tests.builders import make_article, make_citation, make_claim, make_issue, make_round
 from tests.packages import SEED, empty_the_archive, import_seed, read_rows

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from sources.records import PublicationStatus
+from sources.record_base import PublicationStatus
 from tests.builders import make_article, make_claim, make_round, make_track
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from sources.records import DatePrecision
+from sources.record_base import DatePrecision
 from talks.downloads import list_parameters
 from talks.list_specs import LISTS, Choice
 from tests.builders import make_public_claim

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from sources.models import SourceArticle
-from sources.records import DatePrecision, PublicationStatus
+from sources.record_base import DatePrecision, PublicationStatus
 from talks.models import Claim, Issue, Round
 from tests.builders import (
     make_article,

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from sources.models import SourceArticle
-from sources.records import PublicationStatus
+from sources.record_base import PublicationStatus
 from talks.models import Citation, Claim, Delegation, Disagreement, Issue, Participant, Round
 from tests.packages import SHARED_SEEDS, archive_state, import_seed
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import simple_history.models
-import sources.records
+import sources.record_base
 from django.conf import settings
 from django.db import migrations, models
 
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
                 ('public_updated_at', models.DateTimeField(blank=True, editable=False, help_text='When readers last saw a change.', null=True, verbose_name='last public update')),
                 ('withdrawn_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('withdrawal_reason', models.TextField(blank=True, help_text="Public: shown at the record's address once it is withdrawn.")),
-                ('key', models.SlugField(default=sources.records.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, verbose_name='stable key')),
+                ('key', models.SlugField(default=sources.record_base.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, verbose_name='stable key')),
                 ('headline', models.CharField(blank=True, help_text='Exactly as the article prints it. Leave empty if the copy in hand has none; never make one up.', max_length=500)),
                 ('url', models.URLField(blank=True, help_text='The original address. Stored without tracking parameters or fragment; leave empty if not known.', max_length=1000, verbose_name='URL')),
                 ('author', models.CharField(blank=True, help_text='As bylined; empty if none.', max_length=300)),
@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
                 ('public_updated_at', models.DateTimeField(blank=True, editable=False, help_text='When readers last saw a change.', null=True, verbose_name='last public update')),
                 ('withdrawn_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('withdrawal_reason', models.TextField(blank=True, help_text="Public: shown at the record's address once it is withdrawn.")),
-                ('key', models.SlugField(default=sources.records.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, unique=True, verbose_name='stable key')),
+                ('key', models.SlugField(default=sources.record_base.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, unique=True, verbose_name='stable key')),
                 ('headline', models.CharField(blank=True, help_text='Exactly as the article prints it. Leave empty if the copy in hand has none; never make one up.', max_length=500)),
                 ('url', models.URLField(blank=True, help_text='The original address. Stored without tracking parameters or fragment; leave empty if not known.', max_length=1000, verbose_name='URL')),
                 ('author', models.CharField(blank=True, help_text='As bylined; empty if none.', max_length=300)),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
-from sources.records import Publishable, list_items, public_condition
+from sources.record_base import Publishable, list_items, public_condition
 from talks.dataset.tables import ALIAS_SEPARATOR, TABLES, Column, Table
 
 PACKAGE_NAME = "parley"

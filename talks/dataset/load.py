@@ -28,7 +28,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from sources.records import PublicationStatus, Publishable
+from sources.record_base import PublicationStatus, Publishable
 from talks import evidence
 from talks.changes import one_entry_per_record
 from talks.dataset.reading import FILE, ROW, CsvFile, Problem, package_members, too_long

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 
 from sources.models import Outlet, SourceArticle
-from sources.records import DatePrecision, PublicationStatus
+from sources.record_base import DatePrecision, PublicationStatus
 from talks.models import (
     Citation,
     Claim,
@@ -114,7 +114,7 @@ class Table:
 
 
 def published(queryset: QuerySet) -> QuerySet:
-    """The rows readers see, by the one rule (sources/records.py): a record when it is published, a
+    """The rows readers see, by the one rule (sources/record_base.py): a record when it is published, a
     link when every record it joins is."""
     return queryset.published()
 

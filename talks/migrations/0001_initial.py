@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import simple_history.models
-import sources.records
+import sources.record_base
 from django.conf import settings
 from django.db import migrations, models
 
@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
                 ('public_updated_at', models.DateTimeField(blank=True, editable=False, help_text='When readers last saw a change.', null=True, verbose_name='last public update')),
                 ('withdrawn_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('withdrawal_reason', models.TextField(blank=True, help_text="Public: shown at the record's address once it is withdrawn.")),
-                ('key', models.SlugField(default=sources.records.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, unique=True, verbose_name='stable key')),
+                ('key', models.SlugField(default=sources.record_base.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, unique=True, verbose_name='stable key')),
                 ('text', models.TextField(help_text="One sentence in the editor's words; the quotes go in citations.")),
                 ('kind', models.CharField(choices=[('statement', 'Statement'), ('demand', 'Demand'), ('proposal', 'Proposal'), ('event', 'Event'), ('figure', 'Figure'), ('outcome', 'Outcome'), ('context', 'Context')], default='statement', max_length=16)),
                 ('date', models.DateField(blank=True, help_text='When it was said or happened, if known.', null=True)),
@@ -193,7 +193,7 @@ class Migration(migrations.Migration):
                 ('public_updated_at', models.DateTimeField(blank=True, editable=False, help_text='When readers last saw a change.', null=True, verbose_name='last public update')),
                 ('withdrawn_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('withdrawal_reason', models.TextField(blank=True, help_text="Public: shown at the record's address once it is withdrawn.")),
-                ('key', models.SlugField(default=sources.records.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, verbose_name='stable key')),
+                ('key', models.SlugField(default=sources.record_base.new_key, help_text='The identifier researchers and imports use for this record. Never change it once published.', max_length=64, verbose_name='stable key')),
                 ('text', models.TextField(help_text="One sentence in the editor's words; the quotes go in citations.")),
                 ('kind', models.CharField(choices=[('statement', 'Statement'), ('demand', 'Demand'), ('proposal', 'Proposal'), ('event', 'Event'), ('figure', 'Figure'), ('outcome', 'Outcome'), ('context', 'Context')], default='statement', max_length=16)),
                 ('date', models.DateField(blank=True, help_text='When it was said or happened, if known.', null=True)),

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import simple_history.models
-import sources.records
+import sources.record_base
 from importlib import import_module
 
 from django.conf import settings
@@ -501,7 +501,7 @@ class Migration(migrations.Migration):
         migrations.RunPython(date_the_claims, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="claim",
-            index=sources.records.NewestFirstIndex(
+            index=sources.record_base.NewestFirstIndex(
                 fields=["publication_status", "-listed_on", "id"], name="talks_claim_newest"
             ),
         ),

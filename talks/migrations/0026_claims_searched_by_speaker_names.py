@@ -29,7 +29,7 @@ import importlib
 
 from django.db import migrations
 
-from sources.records import PublicationStatus
+from sources.record_base import PublicationStatus
 from talks.search import (
     CLAIM_TEXT_WEIGHT,
     DOCUMENT_COLUMN,

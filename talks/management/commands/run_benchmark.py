@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from sources.models import SourceArticle
-from sources.records import PublicationStatus
+from sources.record_base import PublicationStatus
 from talks.management.served import (
     percentile,
     reference_loop_ms,
