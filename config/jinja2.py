@@ -1,10 +1,10 @@
 """Jinja2, for the things public pages repeat most: claims with their references, the issue page's
 table of positions, a round's cited sources (templates/jinja2), and form widgets.
 
-A round page shows about sixty claims, each with its citations, and Django's template language spent
-most of such a page's time on them (70 ms of 85 on the demo archive). Jinja2 compiles a template to
-Python and renders the same claims in a third of the time. The fragments use Django's own filters,
-so their output reads the same. Page templates stay in Django's language.
+A round page shows dozens of claims, each with its citations, and in Django's template language they
+are most of such a page's work. Jinja2 compiles a template to Python and renders the same claims far
+more cheaply. The fragments use Django's own filters, so their output reads the same. Page templates
+stay in Django's language.
 """
 
 from pathlib import Path
@@ -28,7 +28,7 @@ def environment(**options) -> Environment:
 class PublicFormRenderer(Jinja2Renderer):
     """Renders the public filter forms' widgets with Jinja2: Django's own widget templates in their
     Jinja2 versions, and ours (templates/jinja2) for django-filter's range widget, which has none.
-    Django's template language rendered each of a drop-down's options as a template of its own.
+    Django's template language renders each of a drop-down's options as a template of its own.
     The admin keeps Django's default renderer, which finds the admin's own widget templates."""
 
     @cached_property

@@ -1,10 +1,10 @@
 """Paths of named URLs, reversed once per process.
 
-Reversing a URL checks its arguments against the pattern every time, and a round page links some
-200 records: a tenth of its time. A path depends only on the URL conf, the script prefix, the name
-and the arguments, and the URL patterns do not change while the process runs (the tests that swap
-them clear the cache). Records' get_absolute_url() and the Jinja2 fragments (talks/templatetags/parley.py)
-use it.
+Reversing a URL checks its arguments against the pattern every time, and a page that links hundreds
+of records (a round's) would repeat that check for each link. A path depends only on the URL conf,
+the script prefix, the name and the arguments, and the URL patterns do not change while the process
+runs (the tests that swap them clear the cache). Records' get_absolute_url() and the Jinja2
+fragments (talks/templatetags/parley.py) use it.
 """
 
 import functools

@@ -108,8 +108,8 @@ def database_from_url(url: str) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL Django can use: {error}") from error
     engine = database["ENGINE"]
     if engine == "django.db.backends.sqlite3":
-        # Each server thread keeps its connection: a new one per request starts with an empty page
-        # cache and a fresh memory map, which cost a third of a large download's time.
+        # Each server thread keeps its connection: a new one per request would start with an empty
+        # page cache and a fresh memory map, which a large download would then have to fill again.
         database["CONN_MAX_AGE"] = None
         database["OPTIONS"] = {
             # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on
@@ -117,8 +117,8 @@ def database_from_url(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
             # WAL lets readers carry on while a write is in progress. Reading the file through a
-            # memory map instead of a read() call per page cut the joins of the 600,000-row citations
-            # download from 3.2 s to 2.0 s; the map takes up to 1 GiB of address space, not of memory.
+            # memory map instead of a read() call per page speeds up the large joins of the downloads;
+            # the map takes up to 1 GiB of address space, not of memory.
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=1073741824;"
             ),
@@ -138,8 +138,8 @@ def database_from_url(url: str) -> dict:
         threads = env_int("WEB_THREADS", default=8, minimum=1)
         # Each pooled connection is checked (an empty query, one round trip) as a request takes it
         # (psycopg_pool's check, which Django turns on with this): after a database restart every
-        # pooled connection is dead, and without the check each failed one request before the pool
-        # dropped it.
+        # pooled connection is dead, and without the check each would fail one request before the
+        # pool dropped it.
         database["CONN_HEALTH_CHECKS"] = True
         options["pool"] = {
             "min_size": POOL_MIN_SIZE,

@@ -1,11 +1,10 @@
 """A server process's first request to each kind of page, made by the process itself at start.
 
 The first time a process serves a page it compiles its templates, fills Django's URL and query
-caches, and (on PostgreSQL) its database connection loads the tables' descriptions. At full size on
-a slow machine that added 40 to 80 ms to the first round, issue or claim-list page each process
-served, which with two workers was every page kind's slowest requests but one. The process now
-serves those first requests to itself before it takes readers' (config/wsgi.py), as App Engine's
-warm-up requests do.
+caches, and (on PostgreSQL) its database connection loads the tables' descriptions. That makes the
+first round, issue or claim-list page a process serves slower than the rest, and with few workers
+those first requests would be most of each page kind's slowest. So the process serves its first
+requests to itself before it takes readers' (config/wsgi.py), as App Engine's warm-up requests do.
 """
 
 import io

@@ -33,8 +33,8 @@ def current_version(model, pk, lock: bool = False) -> str:
 
     `lock` holds the record's row until the transaction ends, so that comparing the version and
     saving are one step: under PostgreSQL's READ COMMITTED, two saves that both read the version
-    before either wrote passed the check, and the later one wiped out the other's change. (SQLite's
-    IMMEDIATE transactions already take one writer at a time.)"""
+    before either wrote would both pass the check, and the later one would wipe out the other's
+    change. (SQLite's IMMEDIATE transactions already take one writer at a time.)"""
     rows = model._default_manager.filter(pk=pk)
     if lock and transaction.get_connection().in_atomic_block:
         rows = rows.select_for_update()
@@ -125,8 +125,8 @@ class VersionedForm(forms.ModelForm):
 
     def version_shown(self) -> str:
         """The version of the record this form shows: the one the page loaded, not whatever is
-        stored by the time the form is built. Reading it again let a save committed in between pass
-        as the version shown, and the form's older text then overwrote it."""
+        stored by the time the form is built. Reading it again would let a save committed in between
+        pass as the version shown, and the form's older text would then overwrite it."""
         if getattr(self.instance, "_history", None) is None and self.instance.updated_at:
             return self.instance.updated_at.isoformat()
         # A version restored from history is judged against what is stored now, which restoring it

@@ -33,7 +33,7 @@ class NewestFirstIndex(models.Index):
     """An index for a list's default order, `<date> DESC NULLS LAST` then its tie-breakers.
 
     PostgreSQL reads such an order from an index only if the index spells out NULLS LAST; otherwise
-    the first page of 300,000 claims sorts them all. SQLite cannot spell it and need not: its
+    a list's first page sorts every record of the list. SQLite cannot spell it and need not: its
     descending order already puts NULLs last. Name the date field with a leading "-".
     """
 

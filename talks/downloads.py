@@ -30,7 +30,7 @@ def open_dataset_zip():
     """The public data package as a zip, built once per state of the archive and kept on disk, open
     for reading: an open file stays readable when another request replaces it with a newer state's.
 
-    The first download after a change waits for the build (12 s at demo size, 1.5 million rows);
+    The first download after a change waits for the build, which reads every table of the archive;
     the next ones are served from the file."""
     path = package_path()
     try:
@@ -63,8 +63,8 @@ def package_facts(path: Path) -> dict | None:
 
 
 def downloads(request):
-    """The page never builds the package, which takes seconds: it describes the built one when it
-    holds the archive as it is, and otherwise says the download will build it."""
+    """The page never builds the package, which reads the whole archive: it describes the built
+    one when it holds the archive as it is, and otherwise says the download will build it."""
     package = package_facts(package_path())
     context = {
         "package": package,

@@ -2,8 +2,8 @@
 
 A download takes exactly its list's query parameters and holds every row, across all pages, that the
 list shows for them. JSON rows come from `typed_rows()`, the generator the data package uses too. CSV
-cells are computed by the database (`cell_in_database`), so that 600,000 rows stream without a Python
-step per cell; the bytes are those Python's `csv` writer would make of the typed rows.
+cells are computed by the database (`cell_in_database`), so that even the largest download streams
+without a Python step per cell; the bytes are those Python's `csv` writer would make of the typed rows.
 """
 
 import datetime
@@ -40,8 +40,8 @@ DOWNLOAD_PARAMETERS = {
 logger = logging.getLogger(__name__)
 
 ROWS_PER_CHUNK = 1000
-# PostgreSQL's COPY output is passed on in pieces of this size: at 256 KiB the buffer and its copy
-# held a download's peak memory near 1 MB; at 64 KiB it is under 0.4 MB, and as fast.
+# PostgreSQL's COPY output is passed on in pieces of this size: the buffer and its copy are most of
+# what a download holds in memory, and larger pieces would hold more without making it faster.
 CHUNK_BYTES = 64 * 1024
 LINE_END = "\r\n"  # RFC 4180
 # OWASP's list of characters a spreadsheet may read as the start of a formula.
@@ -94,7 +94,8 @@ def finished_in_python(column: Column) -> bool:
 
 class Joined(Func):
     """Texts joined by SQL's `||` operator. Django's Concat wraps every part in COALESCE on SQLite;
-    the parts joined here are never NULL, and 600,000 rows make each saved step count."""
+    the parts joined here are never NULL, and a step saved is saved on every row of a large
+    download."""
 
     arg_joiner = " || "
     template = "(%(expressions)s)"
@@ -114,7 +115,7 @@ def formula_safe(path: str):
 def cell_in_database(column: Column):
     """A column's CSV cell as the database computes it: the text `cell()` makes of its typed value,
     formula-safe, or NULL for an empty cell. Rows then need no Python step per cell, which is what
-    lets the 600,000-row citations download stream at full speed.
+    lets the largest downloads (citations) stream at full speed.
     """
     path, text = column.orm_path, CharField()
     if column.type == BOOLEAN:
@@ -160,8 +161,8 @@ def quoted_in_database(column: Column, model):
     """`cell_in_database`, and then `quoted()` by the database too: a line is then the cells joined
     by commas, with no Python step per cell. Empty cells are '' here, not NULL.
 
-    Free text is one flat CASE, the common case (nothing to quote or neutralise) last: on SQLite the
-    expression's steps, not the reading of rows, are most of a large download's time.
+    Free text is one flat CASE, the common case (nothing to quote or neutralise) last: on SQLite a
+    large download pays for the expression's steps more than for the reading of rows.
     """
     path, text = column.orm_path, CharField()
     if column.type != STRING:  # numbers, dates and true/false never hold a comma, quote or line break
@@ -195,8 +196,8 @@ def joined_csv(columns: tuple[Column, ...], queryset) -> Iterator[str]:
 
 class CsvLine(Func):
     """A row's finished cells joined by commas in the database: one string a row reaches Python
-    instead of one a cell. Handing SQLite's 6,000,000 cells of the citations download to Python
-    was a third of its time."""
+    instead of one a cell: on SQLite, handing every cell of a large download to Python one by one
+    would be a large share of its cost."""
 
     function = "CONCAT_WS"
     output_field = CharField()
@@ -213,10 +214,10 @@ class CsvLine(Func):
 
 
 def copied_csv(columns: tuple[Column, ...], queryset) -> Iterator[bytes]:
-    """CSV rows in chunks, written by PostgreSQL itself (`COPY ... TO STDOUT`), several times faster
-    than fetching rows into Python. Same bytes as `joined_csv`: PostgreSQL quotes exactly the values
-    Python's writer quotes (those holding a comma, a quote or a line break; empty cells are NULL, which
-    it leaves unquoted), and each row arrives as one message, whose line end becomes CRLF here.
+    """CSV rows in chunks, written by PostgreSQL itself (`COPY ... TO STDOUT`), which is faster than
+    fetching rows into Python. Same bytes as `joined_csv`: PostgreSQL quotes exactly the values
+    Python's writer quotes (those holding a comma, a quote or a line break; empty cells are NULL,
+    which it leaves unquoted), and each row arrives as one message, whose line end becomes CRLF here.
     """
     query = compiled(queryset.values_list(*(cell_in_database(column) for column in columns)))
     if query is None:  # filters that cannot match: no rows, and no query

@@ -544,16 +544,17 @@ class Claim(Publishable):
             NewestFirstIndex(fields=["publication_status", "-listed_on", "id"], name="talks_claim_newest"),
             # The home page's latest claims.
             models.Index(fields=["publication_status", "-created_at"], name="talks_claim_public_latest"),
-            # /claims/?kind=, alone or with other filters (the claims of one kind are a sixth). With
-            # the id, PostgreSQL lists the matching ids from the index alone (list_index.MatchingIds):
-            # for ?issue=&kind= 16 ms instead of 27 ms reading 12,000 pages of the table.
+            # /claims/?kind=, alone or with other filters (each kind is only part of the claims).
+            # With the id, PostgreSQL lists the matching ids from the index alone
+            # (list_index.MatchingIds), so that ?issue=&kind= need not read the table's pages.
             models.Index(fields=["publication_status", "kind", "id"], name="talks_claim_public_kind_ids"),
             # /claims/?ordering=-outlets: the most widely reported first, ties by id (and ?min_outlets=).
             models.Index(
                 fields=["publication_status", "-outlet_count", "id"], name="talks_claim_public_by_reach"
             ),
             # The claims feeds, of all claims and of an issue's (talks/feeds.py): the last public
-            # change first. Without it PostgreSQL sorted every published claim for 50 (250 ms).
+            # change first. Without it PostgreSQL would sort every published claim to find the
+            # few a feed shows.
             NullsLastIndex(
                 F("publication_status"),
                 last_public_change().desc(nulls_last=True),

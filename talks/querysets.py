@@ -92,7 +92,7 @@ class ClaimQuerySet(PublishableQuerySet):
 
         # Only the columns a claim's card and a round's list of sources show are read for its round,
         # speaker, citations and articles: an article's stored text can run to pages, and turning
-        # each row's timestamps into datetimes was a fifth of a claim list's time.
+        # each row's timestamps into datetimes is work that no card needs.
         deferred = [
             f"{relation}__{column}" for relation in ("round", "speaker") for column in UNSHOWN[relation]
         ]

@@ -10,8 +10,8 @@ A claim's document holds its speaker's name and other spellings too, while the s
 published, as the claims list's text filter finds them (migration 0026): "Medinski" finds Vladimir
 Medinsky's claims, and a query's words may be split between the claim's text and its speaker's
 names. Database triggers write the names into the claim's own document, so that one index lookup
-answers the whole query and its exclusions; joining the speaker's document at query time read every
-claim of every person a common word matched.
+answers the whole query and its exclusions; joining the speaker's document at query time would read
+every claim of every person a common word matches.
 """
 
 import re
@@ -51,9 +51,10 @@ class SearchKind:
     rank_weights: tuple[float, float, float, float] | None = None
 
 
-# ts_rank's weights for a claim's document, labelled D, C, B, A: its text (A) counts 0.1, as the
-# unlabelled text did before the names, so that claims found by their text rank as they did; its
-# speaker's names (B) 0.04, to the text as PostgreSQL's default weights rank B to A.
+# ts_rank's weights for a claim's document, labelled D, C, B, A: its text (A) counts 0.1, as
+# unlabelled text does under the default weights, so that a claim found by its text ranks as it
+# would without the names; its speaker's names (B) 0.04, to the text as PostgreSQL's default
+# weights rank B to A.
 CLAIM_RANK_WEIGHTS = (0.1, 0.2, 0.04, 0.1)
 
 KINDS = (
@@ -124,9 +125,8 @@ def postgresql_document(columns, table: str = "") -> str:
 
 class StoredDocument(Expression):
     """A row's full-text document as PostgreSQL keeps it in `search_document` (migration 0015),
-    parsed once when the row was written. Computing it while searching parsed the text of every
-    row read: 20 ms to find the newest 200 of the claims that say "prisoners", and as much again
-    to rank them."""
+    parsed once when the row was written. Computing it while searching would parse the text of every
+    row read, once to find the matches and again to rank them."""
 
     output_field = SearchVectorField()
 
@@ -218,9 +218,9 @@ def matching(kind: SearchKind, text: str) -> tuple[QuerySet, bool]:
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
         vector = StoredDocument()
-        # Ranking reads each match's document, so a word found across the archive ("prisoners" in
-        # thousands of claims) took 150 ms to rank. The most recently added RANKED_MATCHES matches
-        # are ranked, and the page says when there were more.
+        # Ranking reads each match's document, and a word found across the archive can match a
+        # large share of its records. So only the most recently added RANKED_MATCHES matches are
+        # ranked, and the page says when there were more.
         matches = queryset.prefetch_related(None).annotate(search=vector).filter(search=query)
         keys = newest_keys(matches.values_list("pk", flat=True), RANKED_MATCHES + 1)
         ranked = (
@@ -252,11 +252,11 @@ def first_matches(queryset: QuerySet, index: str, query: str) -> QuerySet:
     """SQLite: the records of `queryset` among its FTS5 index's matches for `query`, or at least
     the first page of them in key order, the order SQLite shows.
 
-    SQLite lists a subquery's keys in full before it reads any record: 100 ms for the 300,000
-    claims whose speakers share a name ("Persona"). The index hands out its matches in key order,
-    and stops when asked, so the first FIRST_KEYS are read alone first: all the matches of most
-    words, and, of a word most records hold, more than a page of results unless the query's
-    other words are rare among them. Only then are all the index's matches listed."""
+    SQLite lists a subquery's keys in full before it reads any record, and a name many speakers
+    share matches nearly every claim. The index hands out its matches in key order, and stops when
+    asked, so the first FIRST_KEYS are read alone first: all the matches of most words, and, of a
+    word most records hold, more than a page of results unless the query's other words are rare
+    among them. Only then are all the index's matches listed."""
     matches = f"SELECT rowid FROM {index} WHERE {index} MATCH %s"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -275,11 +275,11 @@ def newest_keys(matches: QuerySet, limit: int) -> list[int]:
     """The keys of the `limit` most recently added matches, newest first, in bounded time.
 
     Asked for them in one query, PostgreSQL walks the key index backward and checks each row until
-    it has `limit`: quick for a common word, but a word that is nowhere reads every row (130 ms
-    for the claims at full size), and the planner, which takes an unknown word for a fairly common
-    one, cannot tell. So the walk stops at the newest RECENT_KEYS records; only if they hold too few
-    matches are the older ones found through the document index (ordered by `pk + 0`, which the
-    key index cannot serve), where a rare word costs little.
+    it has `limit`: quick for a common word, but a word that is nowhere reads every row, and the
+    planner, which takes an unknown word for a fairly common one, cannot tell. So the walk stops at
+    the newest RECENT_KEYS records; only if they hold too few matches are the older ones found
+    through the document index (ordered by `pk + 0`, which the key index cannot serve), where a rare
+    word costs little.
     """
     latest = matches.model._base_manager.order_by("-pk").values("pk")[:1]
     start = ExpressionWrapper(Subquery(latest) - RECENT_KEYS, output_field=BigIntegerField())

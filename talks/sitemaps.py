@@ -1,7 +1,7 @@
-"""/sitemap.xml: every published page, and nothing else, in pages that each answer in milliseconds.
+"""/sitemap.xml: every published page, and nothing else, in pages that each read one range of keys.
 
 Django's sitemap framework reads every record of a kind to find its latest change, and 50,000 model
-objects for each page of it: at demo size the index took 7.6 s and a page of claims 2.9 s. Here a
+objects for each page of it, so its index and its pages cost more the larger the archive. Here a
 kind's records are divided into blocks of consecutive keys (`BLOCK` each), one sitemap page a block,
 so a page is one range of the primary key, read as three values a row, with no count and no OFFSET.
 The index lists the blocks that hold a published record, found by one probe of the key index per
@@ -110,10 +110,11 @@ def section(request, section):
         raise Http404("No such sitemap.")
     model, url_name, url_field = RECORDS[section]
     number = page_number(request)
-    # The detail page's path around a marker key: reversing each of 5,000 keys would be most of the page.
+    # The detail page's path around a marker key, reversed once: reversing each key would check the
+    # URL pattern again for every record of the page.
     before, after = reverse(url_name, args=[MARKER]).rsplit(MARKER, 1)
-    # The day (UTC, the site's time zone) of the last public change, as text, from the database:
-    # converting 5,000 timestamps in Python was a third of a page.
+    # The day (UTC, the site's time zone) of the last public change, as text, from the database, so
+    # that no timestamp of the page is converted to a datetime in Python only to be formatted.
     changed_on = IsoDateText(Cast(Coalesce("public_updated_at", "first_published_at"), DateField()))
     rows = (
         model.objects.published()

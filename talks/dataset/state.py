@@ -1,12 +1,12 @@
 """Which state of the archive a built data package holds, read from one row instead of counted.
 
 The full dataset zip offered at /downloads/ is built once per state of the archive and kept on disk
-(`talks.downloads`). Telling states apart by counting every table and reading its latest change took
-140 to 230 ms a request at demo size (600,000 citations), on every view of /downloads/. So, as for
-the lists' in-memory indexes (talks/list_index.py), database triggers give a token, the `dataset` row
-of `ListVersion`, a new random value in the same transaction as every insert, update or delete in a
-table the package holds, whoever writes: the admin, a bulk load or raw SQL. A package is named by the
-token it was built under; a token read before the build can only make a later request build again.
+(`talks.downloads`). Telling states apart by counting every table and reading its latest change
+would read the whole archive on every view of /downloads/. So, as for the lists' in-memory indexes
+(talks/list_index.py), database triggers give a token, the `dataset` row of `ListVersion`, a new
+random value in the same transaction as every insert, update or delete in a table the package
+holds, whoever writes: the admin, a bulk load or raw SQL. A package is named by the token it was
+built under; a token read before the build can only make a later request build again.
 """
 
 import secrets
@@ -46,7 +46,7 @@ def install_dataset_triggers(connection) -> None:
     statements = []
     if connection.vendor == "postgresql":
         # Once a statement, and without comparing rows: an update that changes nothing only costs a
-        # rebuild of the package, and comparing every column of a 300,000-row update would not be free.
+        # rebuild of the package, while comparing every column of every row would slow each large update.
         statements.append(
             f"CREATE OR REPLACE FUNCTION {POSTGRESQL_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
             f"BEGIN {moving_token(POSTGRESQL_RANDOM)} RETURN NULL; END $$"

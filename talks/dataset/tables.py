@@ -217,8 +217,7 @@ PARTIES = Table(
     primary_key=("slug",),
     # The parties of the lists' filters (talks/list_specs.py `public_parties`): those of published
     # rounds, people or claims. EXISTS for each kind of reference: joined together, each party's
-    # delegations, people and claims multiplied (at demo size, billions of rows before DISTINCT, and
-    # /downloads/ never answered).
+    # delegations, people and claims would multiply one another into rows for DISTINCT to discard.
     public=lambda rows: rows.filter(
         Exists(Delegation.objects.published().filter(party=OuterRef("pk")))
         | Exists(Participant.objects.published().filter(party=OuterRef("pk")))
