@@ -84,17 +84,15 @@ class Command(BaseCommand):
         started = time.monotonic()
         with transaction.atomic():
             self.build(counts)
-            # The tallies' counting queries are planned from statistics, and PostgreSQL has none for
-            # rows its own transaction inserted: it took a nested scan of every citation for each
-            # claim, and counting the evidence of 300,000 claims ran for more than five minutes.
+            # The evidence's counting queries are planned from statistics, and PostgreSQL has none
+            # for rows its own transaction inserted: without them it scans every citation for each
+            # claim.
             self.analyze()
             evidence.refresh_all()  # bulk inserts send no signals: refresh what lists read
         # Fresh statistics for the query planner: without them SQLite drives joins from unselective
-        # indexes after a bulk load (a round page took 1.1 s instead of 54 ms on the default size).
-        # PostgreSQL's VACUUM also marks the pages whose rows all are visible, so index-only scans
-        # skip the table, as they will once autovacuum has run: page 6,000 of /claims/ read 150,000
-        # table rows in 121 ms, and took 16 ms after. (VACUUM cannot run inside a transaction, as
-        # under a test; there autovacuum is left to do it.)
+        # indexes after a bulk load. PostgreSQL's VACUUM also marks the pages whose rows all are
+        # visible, so index-only scans skip the table, as they will once autovacuum has run.
+        # (VACUUM cannot run inside a transaction, as under a test; there autovacuum is left to do it.)
         self.analyze(vacuum=connection.vendor == "postgresql" and not connection.in_atomic_block)
         elapsed = time.monotonic() - started
         self.stdout.write(
