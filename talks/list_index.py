@@ -133,6 +133,7 @@ class HeldValues:
         self.records = np.empty(0, dtype=np.int64)
         self.codes = np.empty(0, dtype=np.int32)
         self._numbers = self._value_order = None
+        self._pairs_size = 0  # one more than the largest key among the pairs
 
     def code(self, value) -> int:
         code = self.code_of.get(value)
@@ -148,9 +149,7 @@ class HeldValues:
     @property
     def size(self) -> int:
         """One more than the largest key the field holds."""
-        if self.many:
-            return int(self.records.max()) + 1 if len(self.records) else 0
-        return len(self.by_key)
+        return self._pairs_size if self.many else len(self.by_key)
 
     def set_codes(self, keys: np.ndarray, codes: np.ndarray) -> None:
         """Give `keys` these codes (a field of the record itself)."""
@@ -163,9 +162,11 @@ class HeldValues:
         with the code of no value, which nothing counts or matches, and the new ones are added at
         the end: the pairs are not copied for a write of a few records."""
         if len(keys) and len(self.records):
-            changed = np.zeros(int(max(self.records.max(), keys.max())) + 1, dtype=bool)
+            changed = np.zeros(max(self._pairs_size, int(keys.max()) + 1), dtype=bool)
             changed[keys] = True
             self.codes[changed[self.records]] = 0
+        if len(records):
+            self._pairs_size = max(self._pairs_size, int(records.max()) + 1)
         held = len(self.records)
         self.records = grown(self.records, held + len(records))
         self.codes = grown(self.codes, held + len(records))
@@ -221,8 +222,7 @@ class HeldValues:
     def tally(self, matched: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """How many matched records (`matched` by key, `ids` the sorted keys of those) hold each code."""
         if self.many:
-            inside = self.records < len(matched)
-            counted = self.codes[inside][matched[self.records[inside]]]
+            counted = self.codes[grown(matched, self._pairs_size, False)[self.records]]
         else:
             counted = self.by_key[ids[: np.searchsorted(ids, len(self.by_key))]]
         return np.bincount(counted, minlength=len(self.values))
