@@ -37,6 +37,7 @@ from django.db.models import Aggregate, DateField, Func, IntegerField, Model, Qu
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 
+from sources.record_base import public_condition
 from talks.models import ListChange, ListVersion
 from talks.querysets import compiled
 
@@ -280,9 +281,14 @@ class CountedFacet:
         if self.records is None:
             rows += [(value, value, n) for value, n in counts.most_frequent[:FACET_CHOICES]]
         else:
-            # A few more candidates than shown, in case some name records readers cannot see.
+            # A few more candidates than shown, in case some name records readers cannot see. They
+            # are counted over public records only, so a record without a publication status (a
+            # party, an outlet) is public already: only a status is checked, never the ways the
+            # declared records find which of them readers see.
             candidates = dict(counts.most_frequent)
-            public = self.records().filter(pk__in=candidates).values_list("pk", "slug", self.label_field)
+            model = self.records().model
+            public = model._base_manager.filter(public_condition(model), pk__in=candidates)
+            public = public.values_list("pk", "slug", self.label_field)
             rows += [(slug, label, candidates[pk]) for pk, slug, label in public]
         return sorted(rows, key=lambda row: (-row[2], str(row[1])))[:FACET_CHOICES]
 
