@@ -78,3 +78,39 @@ def news_article(article, url) -> dict:
             "archivedAt": article.archive_url,
         }
     )
+
+
+def claim(claim_, articles, url, absolute) -> dict:
+    """A claim as schema.org's `Claim`: its text after its attribution, as its card reads; its
+    published speaker as `author`; each published article citing it (`articles`) as an
+    `appearance`, and the earliest one whose day is known as `firstAppearance`. `absolute` makes a
+    path a full URL."""
+    text = f"{claim_.attribution_label}: {claim_.text}" if claim_.attribution_label else claim_.text
+    speaker = claim_.speaker if claim_.speaker and claim_.speaker.is_published else None
+    appearances = [news_article(article, absolute(article.get_absolute_url())) for article in articles]
+    dated = [
+        (article.published_on, appearance)
+        for article, appearance in zip(articles, appearances, strict=True)
+        if article.published_on and article.published_on_precision == DatePrecision.DAY
+    ]
+    first = min(dated, key=lambda pair: pair[0])[1] if dated else None
+    author = None
+    if speaker is not None:
+        affiliation = {"@type": "Organization", "name": claim_.party.name} if claim_.party else None
+        author = without_empty({"@type": "Person", "name": speaker.name, "affiliation": affiliation})
+    return without_empty(
+        {
+            "@context": "https://schema.org",
+            "@type": "Claim",
+            "url": url,
+            "text": text,
+            "author": author,
+            "appearance": [without_context(appearance) for appearance in appearances],
+            "firstAppearance": without_context(first) if first else None,
+        }
+    )
+
+
+def without_context(data: dict) -> dict:
+    """A description nested in another, which carries the `@context`."""
+    return {key: value for key, value in data.items() if key != "@context"}

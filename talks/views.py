@@ -30,6 +30,7 @@ from talks.models import (
     Round,
     Track,
 )
+from talks.structured_data import claim as claim_description
 from talks.structured_data import news_article, round_event
 
 ROUNDS_IN_ISSUE_TABLE = 20
@@ -312,7 +313,17 @@ def claim_detail(request, pk):
     claim, notice = public_record_or_notice(request, Claim.objects.for_display(record_dates=True), pk=pk)
     if notice:
         return notice
-    return render(request, "talks/claim_detail.html", {"claim": claim})
+    # The articles whole, in one query: the cards read only the columns they show.
+    cited = [citation.article_id for citation in claim.public_citations]
+    articles = SourceArticle.objects.published().select_related("outlet").defer("body").in_bulk(cited)
+    articles = [articles[pk] for pk in dict.fromkeys(cited)]
+    context = {
+        "claim": claim,
+        "structured_data": claim_description(
+            claim, articles, request.build_absolute_uri(), request.build_absolute_uri
+        ),
+    }
+    return render(request, "talks/claim_detail.html", context)
 
 
 @previewable

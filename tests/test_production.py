@@ -24,7 +24,15 @@ from config.warmup import warm_pages
 from sources.models import SourceArticle
 from talks import feeds, sitemaps
 from talks.models import Claim, Issue, Participant, Round
-from tests.builders import PUBLISHED, make_claim, make_issue, make_public_claim, make_round
+from tests.builders import (
+    PUBLISHED,
+    make_article,
+    make_citation,
+    make_claim,
+    make_issue,
+    make_public_claim,
+    make_round,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -350,3 +358,30 @@ def test_logs_go_to_standard_output(settings):
 
 def test_claims_are_public_only_through_published(client):
     assert not Claim.objects.published().exists()
+
+
+def test_claim_pages_describe_the_claim_with_its_appearances_and_speaker(client):
+    claim = make_public_claim(attribution="According to Ukrainian diplomatic sources")
+    articles = [citation.article for citation in claim.citations.order_by("id")]
+    for article, day in zip(articles, ["2026-02-19", "2026-02-18"], strict=True):
+        article.published_on, article.published_on_precision = day, "day"
+        article.save()
+    draft = make_article()  # an article readers cannot see cites it too
+    make_citation(claim=claim, article=draft, quote="a phrase")
+    data = structured_data(client.get(claim.get_absolute_url()).content.decode())
+    assert data["@context"] == "https://schema.org" and data["@type"] == "Claim"
+    assert data["text"] == f"According to Ukrainian diplomatic sources: {claim.text}"  # the hedge kept
+    assert data["author"]["name"] == claim.speaker.name
+    assert data["author"]["affiliation"]["name"] == claim.party.name
+    assert [appearance["headline"] for appearance in data["appearance"]] == [a.headline for a in articles]
+    assert all(appearance["@type"] == "NewsArticle" for appearance in data["appearance"])
+    assert data["firstAppearance"]["headline"] == articles[1].headline  # the earlier day
+    assert data["firstAppearance"]["datePublished"] == "2026-02-18"
+    assert draft.headline not in json.dumps(data)
+
+
+def test_a_claims_description_names_no_draft_speaker(client):
+    claim = make_public_claim()
+    Participant.objects.filter(pk=claim.speaker_id).update(publication_status="draft")
+    data = structured_data(client.get(claim.get_absolute_url()).content.decode())
+    assert "author" not in data and claim.speaker.name not in json.dumps(data)
