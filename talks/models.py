@@ -241,7 +241,7 @@ class Participant(Publishable):
         help_text="The party they represent, if any.",
     )
     # The kinds of seat they held at published rounds ("adviser head"), stored so that a filtered
-    # people list counts its "Seat held" facet from its own rows; talks/tallies.py keeps it current.
+    # people list counts its "Seat held" facet from its own rows; talks/evidence.py keeps it current.
     seat_roles = models.CharField(max_length=100, blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["seat_roles"])
@@ -511,7 +511,7 @@ class Claim(Publishable):
     # like the evidence below, so lists neither join the rounds nor compute it per row.
     listed_on = models.DateField(null=True, blank=True, editable=False)
     # The claim's evidence, derived from its citations of published articles and stored so that lists
-    # filter and order by it without counting citations per request. talks/tallies.py keeps it
+    # filter and order by it without counting citations per request. talks/evidence.py keeps it
     # current whenever a citation, the claim or a cited article changes; editors never type it.
     outlet_count = models.PositiveIntegerField(
         default=0,

@@ -70,7 +70,7 @@ class ImportResult:
 
 class RollBack(Exception):
     """Raised inside the transaction so that none of it is kept: a refused package, a dry run, or a
-    package that changes nothing (whose recount of the tallies would still touch the tables)."""
+    package that changes nothing (whose refresh of the stored evidence would still touch the tables)."""
 
 
 # Checking each file ---------------------------------------------------------------------------------
