@@ -180,3 +180,16 @@ def test_manage_py_says_plainly_why_it_cannot_start():
         "Parley cannot start: DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off."
     )
     assert "Traceback" not in result.stderr
+
+
+def test_checking_for_missing_migrations_needs_no_secret_key():
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_DEBUG": "0"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
