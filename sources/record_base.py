@@ -171,6 +171,13 @@ def public_condition(model, prefix: str = "") -> models.Q:
     return condition
 
 
+def readers_see(model) -> models.QuerySet:
+    """The records of a table that readers see: the published ones where the table has a
+    publication status; all of them where it has not (a party, an outlet), since they are public
+    through the published records that name them."""
+    return model._base_manager.filter(public_condition(model))
+
+
 def is_public(record) -> bool:
     """Whether readers see `record`: a record with a publication status when it is published; a link
     between records (a citation, a seat) when every record it joins is public; a record with neither

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import django_filters
 import numpy as np
 from django import forms
-from django.db.models import BooleanField, F, Func, Model, Q, QuerySet, Subquery
+from django.db.models import BooleanField, F, Func, Model, Q, Subquery
 from django.db.models.expressions import RawSQL
 
 from config.jinja2 import PublicFormRenderer
-from sources.record_base import public_condition
+from sources.record_base import readers_see
 from talks.list_index import HeldFilter, MatchingIds, parsed_ids
 from talks.models import (
     Issue,
@@ -119,14 +119,6 @@ class TextFilter(django_filters.CharFilter):
                     condition |= found
             queryset = queryset.filter(condition)
         return queryset
-
-
-def readers_see(model) -> QuerySet:
-    """The records of a related table a list may be filtered by: those readers see. Cards leave out
-    a claim's unpublished speaker, so finding the claim by that speaker's name would reveal it."""
-    # Records with no publication status are public through the published records that name them
-    # (outlets): public_condition is then empty.
-    return model._base_manager.filter(public_condition(model))
 
 
 def text_tables(model, fields) -> dict[str, tuple]:

@@ -37,7 +37,7 @@ from django.db.models import Aggregate, DateField, Func, IntegerField, Model, Qu
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 
-from sources.record_base import public_condition
+from sources.record_base import readers_see
 from talks.models import ListChange, ListVersion
 from talks.querysets import compiled
 
@@ -286,8 +286,7 @@ class CountedFacet:
             # party, an outlet) is public already: only a status is checked, never the ways the
             # declared records find which of them readers see.
             candidates = dict(counts.most_frequent)
-            model = self.records().model
-            public = model._base_manager.filter(public_condition(model), pk__in=candidates)
+            public = readers_see(self.records().model).filter(pk__in=candidates)
             public = public.values_list("pk", "slug", self.label_field)
             rows += [(slug, label, candidates[pk]) for pk, slug, label in public]
         return sorted(rows, key=lambda row: (-row[2], str(row[1])))[:FACET_CHOICES]

@@ -22,7 +22,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from sources.models import Outlet, SourceArticle
 from sources.record_base import public_condition
@@ -67,8 +67,6 @@ def public_parties() -> QuerySet:
 
     EXISTS, not joins: joining a party to all its claims, delegations and people at once multiplies
     the rows before DISTINCT can remove them."""
-    from django.db.models import Exists, OuterRef
-
     return Party.objects.filter(
         Exists(Claim.objects.published().filter(party=OuterRef("pk")))
         | Exists(Delegation.objects.published().filter(party=OuterRef("pk")))
@@ -77,14 +75,10 @@ def public_parties() -> QuerySet:
 
 
 def public_tracks() -> QuerySet:
-    from django.db.models import Exists, OuterRef
-
     return Track.objects.filter(Exists(Round.objects.published().filter(track=OuterRef("pk"))))
 
 
 def public_outlets() -> QuerySet:
-    from django.db.models import Exists, OuterRef
-
     return Outlet.objects.filter(Exists(SourceArticle.objects.published().filter(outlet=OuterRef("pk"))))
 
 
@@ -562,7 +556,3 @@ LISTS = {
     spec.name: spec
     for spec in (CLAIM_LIST, ROUND_LIST, SOURCE_LIST, PARTICIPANT_LIST, ISSUE_LIST, DISAGREEMENT_LIST)
 }
-
-
-def list_indexes() -> list[ListIndex]:
-    return [spec.index for spec in LISTS.values() if spec.index is not None]

@@ -10,7 +10,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django_filters.views import FilterView
 
-from talks.filters import narrowing_values, narrows, unknown_parameters
+from talks.filters import narrowing_values, unknown_parameters
 from talks.list_index import FACET_CHOICES, ListIndex
 from talks.list_specs import LISTS, ListSpec
 from talks.models import Citation, DisagreementClaim
@@ -144,12 +144,6 @@ class PublicListView(FilterView):
 
     def get_queryset(self):
         return self.base_queryset()
-
-    def is_unfiltered(self) -> bool:
-        """No filter narrows the list (ordering and page do not)."""
-        if not self.filterset.is_bound:
-            return True
-        return self.filterset.is_valid() and not narrows(self.filterset)
 
     facet_counts = None
 
