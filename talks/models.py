@@ -958,3 +958,47 @@ class ListChange(models.Model):
 
     def __str__(self):
         return f"{self.list} {self.version}: {self.key}"
+
+
+class Release(models.Model):
+    """A frozen data package of the published archive, cut by a chief editor (talks/releases.py).
+
+    Its zip is kept under RELEASES_DIR for ever and its version is never reused: a citation names the
+    version, and the version names exactly one set of files, whose checksums are recorded here."""
+
+    version = models.CharField(max_length=32, unique=True, editable=False)
+    released_at = models.DateTimeField(db_index=True, editable=False)
+    cut_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    notes = models.TextField(
+        blank=True,
+        validators=[MaxLengthValidator(MAX_NOTE)],
+        help_text="Public: shown with the release, e.g. what it was cut for.",
+    )
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    file_name = models.CharField(max_length=100, editable=False)
+    size = models.BigIntegerField(editable=False)
+    sha256 = models.CharField("SHA-256 of the zip", max_length=64, editable=False)
+    # {table: rows}, and {table: {"added"|"changed"|"removed": [keys]}} against `previous`.
+    record_counts = models.JSONField(default=dict, editable=False)
+    changelog = models.JSONField(default=dict, editable=False)
+
+    class Meta:
+        ordering = ["-released_at", "-id"]
+        # Releases are never edited or deleted; chief editors cut them.
+        default_permissions = ("view",)
+        permissions = [("cut_release", "Can cut a release of the published archive")]
+
+    def __str__(self):
+        return f"Release {self.version}"
+
+    def get_absolute_url(self):
+        return path_to("release_detail", self.version)

@@ -27,7 +27,7 @@ def set_up_roles() -> tuple[Group, Group]:
     editors, _ = Group.objects.get_or_create(name=EDITORS)
     editors.permissions.set(archive_permissions("add", "change", "view"))
     chiefs, _ = Group.objects.get_or_create(name=CHIEF_EDITORS)
-    chiefs.permissions.set(archive_permissions("add", "change", "view", "delete", "publish"))
+    chiefs.permissions.set(archive_permissions("add", "change", "view", "delete", "publish", "cut"))
     get_user_model().objects.filter(groups__name__in=ROLES, is_staff=False).update(is_staff=True)
     return editors, chiefs
 
