@@ -2,16 +2,18 @@ from django.http import HttpResponseBadRequest
 
 
 class RejectNulBytesMiddleware:
-    """Answer 400 to a query string carrying a NUL byte.
+    """Answer 400 to a path or query string carrying a NUL byte.
 
     No real link carries one, and PostgreSQL refuses NUL inside string parameters, so a lookup such as
-    `?round=%00` would otherwise fail as a server error instead of a bad request.
+    `?round=%00` or `/releases/%00/` would otherwise fail as a server error instead of a bad request.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if "\x00" in request.path_info:
+            return HttpResponseBadRequest("The address contains a NUL byte.", content_type="text/plain")
         if "\x00" in request.META.get("QUERY_STRING", "") or any(
             "\x00" in value for values in request.GET.lists() for value in values[1]
         ):

@@ -189,6 +189,11 @@ LOGIN_REDIRECT_URL = "admin:index"
 
 # Where the full dataset zip offered at /downloads/ is cached between changes to the archive.
 DOWNLOADS_DIR = Path(env_str("DOWNLOADS_DIR") or BASE_DIR / "var" / "downloads")
+# Where releases' zips are kept for ever: back this folder up (README, "Data").
+RELEASES_DIR = Path(env_str("RELEASES_DIR") or BASE_DIR / "var" / "releases")
+# The site's public address, https://parley.example.org: written into the releases cut from the
+# command line (a release cut in the admin takes the address the chief editor used).
+SITE_URL = env_str("SITE_URL").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

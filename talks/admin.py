@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
@@ -15,7 +16,7 @@ from nested_admin import NestedModelAdminMixin, NestedStackedInline, NestedTabul
 from sources.admin import SourceArticleAdmin
 from sources.editing import RECORD_FIELDS, ArchiveAdmin, ArchiveForm, PublishableAdmin, VersionedForm
 from sources.models import SourceArticle
-from talks import publishing
+from talks import publishing, releases
 from talks.changes import one_entry_per_record
 from talks.models import (
     CHECKED_FIELDS,
@@ -30,6 +31,7 @@ from talks.models import (
     Participant,
     Party,
     PublicChange,
+    Release,
     Round,
     Track,
 )
@@ -610,3 +612,80 @@ class PublicChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class CutReleaseForm(forms.Form):
+    notes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=Release._meta.get_field("notes").validators[0].limit_value,
+        help_text="Public: shown with the release, e.g. what it was cut for.",
+    )
+
+    def clean(self):
+        try:
+            releases.check_can_cut()
+        except releases.ReleaseError as error:
+            raise forms.ValidationError(str(error)) from error
+        return super().clean()
+
+
+@admin.register(Release)
+class ReleaseAdmin(admin.ModelAdmin):
+    """Releases are cut, never added by hand, edited or deleted: a cited version must stay as it was."""
+
+    list_display = ["version", "released_at", "size", "sha256", "cut_by", "notes"]
+    readonly_fields = ["version", "released_at", "cut_by", "notes", "previous", "file_name", "size", "sha256"]
+    exclude = ["record_counts", "changelog"]
+    date_hierarchy = "released_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        cut = path("cut/", self.admin_site.admin_view(self.cut_view), name="talks_release_cut")
+        return [cut, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "may_cut": request.user.has_perm("talks.cut_release")}
+        return super().changelist_view(request, extra_context)
+
+    def cut_view(self, request):
+        if not request.user.has_perm("talks.cut_release"):
+            raise PermissionDenied
+        form = CutReleaseForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                release = releases.cut_release(
+                    site_url=settings.SITE_URL or request.build_absolute_uri("/"),
+                    notes=form.cleaned_data["notes"],
+                    cut_by=request.user,
+                )
+            except releases.ReleaseError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    format_html(
+                        'Release {} is cut: <a href="{}">its public page</a>.',
+                        release.version,
+                        release.get_absolute_url(),
+                    ),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:talks_release_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cut a release",
+            "opts": self.model._meta,
+            "form": form,
+            "latest": Release.objects.first(),
+            "published_claims": Claim.objects.published().count(),
+        }
+        return TemplateResponse(request, "admin/talks/release/cut.html", context)

@@ -1,6 +1,7 @@
 """/downloads/: the codebook, the full dataset as a data package zip, and the per-list downloads."""
 
 import json
+import logging
 import os
 import secrets
 import tempfile
@@ -9,20 +10,25 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.http import FileResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from talks.dataset.export import LICENSE, PACKAGE_TITLE, columns_for, package_version, write_package
+from talks import releases
+from talks.dataset.export import LICENSE, PACKAGE_TITLE, columns_for, live_version, write_package
 from talks.dataset.state import dataset_token
 from talks.dataset.tables import EXPORTS, TABLES
 from talks.filters import parameter_names
+from talks.models import Release
+
+logger = logging.getLogger(__name__)
 
 
-def package_path() -> Path:
-    """Where the package of the archive's current state is, or will be, kept. Without a token (the
+def package_path(token: str | None) -> Path:
+    """Where the package of the archive's state `token` is, or will be, kept. Without a token (the
     triggers not installed: run `migrate`) every download builds a package of its own."""
-    token = dataset_token() or f"untracked-{secrets.token_hex(8)}"
+    token = token or f"untracked-{secrets.token_hex(8)}"
     return Path(settings.DOWNLOADS_DIR) / f"parley-dataset-{token}.zip"
 
 
@@ -32,7 +38,8 @@ def open_dataset_zip():
 
     The first download after a change waits for the build, which reads every table of the archive;
     the next ones are served from the file."""
-    path = package_path()
+    token = dataset_token()
+    path = package_path(token)
     try:
         return open(path, "rb")  # noqa: SIM115 - the response closes it
     except FileNotFoundError:
@@ -41,7 +48,7 @@ def open_dataset_zip():
     # Built beside its final name and renamed, so a concurrent request never sees half a file.
     with tempfile.TemporaryDirectory(dir=path.parent) as workspace:
         partial = Path(workspace) / "parley-dataset.zip"
-        write_package(partial, everything=False)
+        write_package(partial, everything=False, version=live_version(token))
         built = open(partial, "rb")  # noqa: SIM115 - the response closes it
         os.replace(partial, path)
     for old in path.parent.glob("parley-dataset-*.zip"):
@@ -65,11 +72,14 @@ def package_facts(path: Path) -> dict | None:
 def downloads(request):
     """The page never builds the package, which reads the whole archive: it describes the built
     one when it holds the archive as it is, and otherwise says the download will build it."""
-    package = package_facts(package_path())
+    token = dataset_token()
+    package = package_facts(package_path(token))
+    latest = releases.latest_release()
     context = {
         "package": package,
-        # A package built now would carry today's version.
-        "version": package["version"] if package else package_version(timezone.now()),
+        "version": package["version"] if package else live_version(token),
+        "latest_release": latest,
+        "release_citation": releases.citation_text(latest, request.build_absolute_uri("/")) if latest else "",
         "license": LICENSE,
         "title": PACKAGE_TITLE,
         "today": timezone.localdate(),
@@ -115,3 +125,62 @@ def values_of(field) -> str:
 def dataset_download(request):
     name = f"parley-dataset-{timezone.localdate().isoformat()}.zip"
     return FileResponse(open_dataset_zip(), as_attachment=True, filename=name, content_type="application/zip")
+
+
+# Files of a release served by name from inside its zip, beside the zip itself.
+RELEASE_MEMBERS = {
+    "CITATION.cff": "text/plain; charset=utf-8",
+    "CHANGELOG.md": "text/markdown; charset=utf-8",
+    "changelog.json": "application/json",
+    "SHA256SUMS": "text/plain; charset=utf-8",
+    "datapackage.json": "application/json",
+}
+# A release's files never change: caches may keep them for a year without asking again.
+FOR_EVER = "public, max-age=31536000, immutable"
+
+
+def release_list(request):
+    page = Paginator(Release.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "talks/release_list.html",
+        {"page_obj": page, "releases": page.object_list, "site_url": request.build_absolute_uri("/")[:-1]},
+    )
+
+
+def release_detail(request, version):
+    release = get_object_or_404(Release, version=version)
+    context = {
+        "release": release,
+        "site_url": request.build_absolute_uri("/")[:-1],
+        "today": timezone.localdate(),
+        "members": RELEASE_MEMBERS,
+        "citation": releases.citation_text(release, request.build_absolute_uri("/")),
+    }
+    return render(request, "talks/release_detail.html", context)
+
+
+def release_file(request, version, file_name):
+    """The release's zip, or one of the files in it named in RELEASE_MEMBERS."""
+    release = get_object_or_404(Release, version=version)
+    if file_name != release.file_name and file_name not in RELEASE_MEMBERS:
+        raise Http404("A release has its zip and the files listed on its page, and no other.")
+    try:
+        archive = open(releases.release_file(release), "rb")  # noqa: SIM115 - the response closes it
+    except FileNotFoundError:
+        logger.error("The file of release %s is missing from %s", release.version, releases.releases_dir())
+        raise Http404(
+            "This release's file is missing from the server. Its checksum is on the release's page."
+        ) from None
+    if file_name == release.file_name:
+        response = FileResponse(
+            archive, as_attachment=True, filename=file_name, content_type="application/zip"
+        )
+    else:
+        with archive, zipfile.ZipFile(archive) as package:
+            content = package.read(f"{Path(release.file_name).stem}/{file_name}")
+        response = HttpResponse(content, content_type=RELEASE_MEMBERS[file_name])
+        response["Content-Disposition"] = f'inline; filename="{file_name}"'
+    response["Cache-Control"] = FOR_EVER
+    response["ETag"] = f'"{release.sha256}-{file_name}"'
+    return response

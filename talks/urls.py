@@ -34,6 +34,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("downloads/", downloads.downloads, name="downloads"),
     path("downloads/parley-dataset.zip", downloads.dataset_download, name="dataset_download"),
+    path("releases/", downloads.release_list, name="release_list"),
+    path("releases/<str:version>/", downloads.release_detail, name="release_detail"),
+    path("releases/<str:version>/<str:file_name>", downloads.release_file, name="release_download"),
 ]
 
 # /rounds.csv, /rounds.json, /claims.csv, ...: each list's rows, for the same query parameters.

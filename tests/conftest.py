@@ -13,6 +13,7 @@ def plain_static_storage(settings):
 @pytest.fixture(autouse=True)
 def downloads_in_a_temporary_folder(settings, tmp_path):
     settings.DOWNLOADS_DIR = tmp_path / "downloads"
+    settings.RELEASES_DIR = tmp_path / "releases"
 
 
 @pytest.fixture

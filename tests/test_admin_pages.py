@@ -16,9 +16,11 @@ from talks.models import (
     Participant,
     Party,
     PublicChange,
+    Release,
     Round,
     Track,
 )
+from talks.releases import cut_release
 from tests.builders import (
     make_article,
     make_citation,
@@ -51,9 +53,10 @@ ROW_BUILDERS = {
     ClaimIssue: lambda: make_cited_claim().issue_links.first(),
     Disagreement: lambda: make_disagreement(round=make_round()),
     PublicChange: lambda: make_public_claim(),
+    Release: lambda: cut_release(site_url="https://parley.example.org", notes="A release to list."),
 }
-# Written by the archive itself: editors read it but never add to it.
-READ_ONLY = {PublicChange}
+# Written by the archive itself: editors read it but never add to it (a release is cut, not added).
+READ_ONLY = {PublicChange, Release}
 ARCHIVE_MODELS = list(ROW_BUILDERS)
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from frictionless import validate
 
 from talks import downloads
+from talks.dataset.export import live_version
 from talks.dataset.state import dataset_token, package_tables
 from talks.dataset.tables import EXPORTS, TABLES
 from talks.models import Claim
@@ -44,7 +45,7 @@ def test_the_page_gives_the_built_datasets_version_date_licence_size_and_a_citat
     b"".join(client.get(reverse("dataset_download")).streaming_content)
     html = client.get(reverse("downloads")).content.decode()
     today = datetime.date.today().isoformat()
-    assert f"Dataset version {datetime.datetime.now(datetime.UTC):%Y.%m.%d}" in html
+    assert f"Live export {live_version(dataset_token())}" in html
     assert f"(accessed {today})" in html and "http://testserver/downloads/" in html
     assert "Creative Commons Attribution 4.0 International" in html and "KB)" in html
     assert "<dt>Created</dt>" in html and "your download builds it" not in html
@@ -55,7 +56,20 @@ def test_the_page_never_builds_the_dataset_and_says_a_download_will(client, sett
     html = client.get(reverse("downloads")).content.decode()
     assert not settings.DOWNLOADS_DIR.exists() or not any(settings.DOWNLOADS_DIR.iterdir())
     assert "your download builds it" in html and "<dt>Created</dt>" not in html
-    assert f"Dataset version {datetime.datetime.now(datetime.UTC):%Y.%m.%d}" in html
+    assert f"Live export {live_version(dataset_token())}" in html
+
+
+def test_two_live_exports_of_different_states_on_one_day_have_different_versions(client):
+    def version_downloaded():
+        with zipfile.ZipFile(
+            io.BytesIO(b"".join(client.get(reverse("dataset_download")).streaming_content))
+        ) as zipped:
+            return json.loads(zipped.read("parley-dataset/datapackage.json"))["version"]
+
+    before = version_downloaded()
+    make_claim(text="A change between the two downloads.")
+    after = version_downloaded()
+    assert before != after and before.startswith("live-") and after.startswith("live-")
 
 
 def downloaded_package(client, tmp_path):

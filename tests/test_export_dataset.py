@@ -86,7 +86,8 @@ def test_the_descriptor_describes_every_table_its_keys_licence_and_how_to_cite_i
     descriptor = json.loads((folder / "datapackage.json").read_text())
     assert descriptor["name"] == "parley"
     assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
-    assert descriptor["version"] and descriptor["created"] and "Dataset version" in descriptor["citation"]
+    assert descriptor["version"].startswith("live-") and descriptor["created"]
+    assert "not a release: cite a release" in descriptor["citation"]
     resources = {resource["name"]: resource for resource in descriptor["resources"]}
     assert list(resources) == [table.name for table in TABLES]
     for table in TABLES:

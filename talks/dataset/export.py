@@ -6,6 +6,7 @@ a download, a streamed response or the full dump.
 
 import csv
 import datetime
+import hashlib
 import io
 import itertools
 import json
@@ -160,15 +161,20 @@ def table_schema(table: Table, everything: bool) -> dict:
     }
 
 
-def package_version(created: datetime.datetime) -> str:
-    """A package's version: the day it was made (UTC), as 2026.02.18."""
-    return created.strftime("%Y.%m.%d")
+def live_version(token: str | None) -> str:
+    """The version of a package of the archive as it is now, not a release: named by the state of the
+    archive it holds (`talks.dataset.state`), so two packages of different states never share a
+    version. Only a release's version (talks/releases.py) is meant to be cited."""
+    return f"live-{(token or 'untracked')[:12]}"
 
 
-def package_descriptor(everything: bool, created: datetime.datetime) -> dict:
-    """`datapackage.json`: what the package is, its licence, how to cite it, and every table's schema."""
-    version = package_version(created)
+def package_descriptor(
+    everything: bool, created: datetime.datetime, version: str, file_facts: dict | None = None
+) -> dict:
+    """`datapackage.json`: what the package is, its licence, how to cite it, and every table's schema.
+    `file_facts` gives each table's file's SHA-256 and size, which `frictionless validate` checks."""
     scope = "everything, drafts and editorial notes included" if everything else "published records"
+    released = not version.startswith("live-")
     return {
         "profile": "tabular-data-package",
         "name": PACKAGE_NAME,
@@ -181,8 +187,13 @@ def package_descriptor(everything: bool, created: datetime.datetime) -> dict:
         "version": version,
         "created": created.isoformat(timespec="seconds"),
         "licenses": [LICENSE],
-        "citation": f"{PACKAGE_TITLE}. Dataset version {version}, created {created.date().isoformat()}. "
-        "Licensed CC BY 4.0. Cite the record keys you rely on.",
+        "citation": (
+            f"{PACKAGE_TITLE}. Dataset version {version}, released {created.date().isoformat()}. "
+            "Licensed CC BY 4.0. Cite the version and the record keys you rely on."
+            if released
+            else f"{PACKAGE_TITLE}. Live export of {created.isoformat(timespec='seconds')} ({version}), "
+            "not a release: cite a release (see /releases/) so that others can get the same data."
+        ),
         "parley": {"format_version": FORMAT_VERSION, "scope": "all" if everything else "published"},
         "resources": [
             {
@@ -195,6 +206,7 @@ def package_descriptor(everything: bool, created: datetime.datetime) -> dict:
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "schema": table_schema(table, everything),
+                **(file_facts or {}).get(table.file_name, {}),
             }
             for table in TABLES
         ],
@@ -230,11 +242,22 @@ def package_writer(path: Path):
         yield open_member
 
 
-def write_package(path: Path, everything: bool = False, created: datetime.datetime | None = None) -> dict:
-    """Write the package to `path` (a folder, or a `.zip` file). Returns the row count of each table."""
+def write_package(
+    path: Path,
+    everything: bool = False,
+    created: datetime.datetime | None = None,
+    version: str | None = None,
+) -> dict:
+    """Write the package to `path` (a folder, or a `.zip` file). Returns the row count of each table.
+
+    Written to a folder, `datapackage.json` also records each table file's SHA-256 and size."""
+    from talks.dataset.state import dataset_token
+
+    path = Path(path)
     created = created or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    version = version or live_version(dataset_token())
     counts = {}
-    with package_writer(Path(path)) as open_member:
+    with package_writer(path) as open_member:
         for table in TABLES:
             with open_member(table.file_name) as file:
                 writer = csv.writer(file, lineterminator="\r\n")
@@ -244,7 +267,25 @@ def write_package(path: Path, everything: bool = False, created: datetime.dateti
                 for row in table_rows(table, everything):
                     writer.writerow([cell(column, value) for column, value in zip(columns, row, strict=True)])
                     counts[table.name] += 1
+        file_facts = None
+        if path.suffix.lower() != ".zip":
+            file_facts = {
+                table.file_name: {
+                    "hash": f"sha256:{sha256_of(path / table.file_name)}",
+                    "bytes": (path / table.file_name).stat().st_size,
+                }
+                for table in TABLES
+            }
         with open_member("datapackage.json") as file:
-            json.dump(package_descriptor(everything, created), file, indent=2, ensure_ascii=False)
+            descriptor = package_descriptor(everything, created, version, file_facts)
+            json.dump(descriptor, file, indent=2, ensure_ascii=False)
             file.write("\n")
     return counts
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
