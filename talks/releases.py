@@ -221,10 +221,12 @@ def citation_cff(version: str, released: datetime.datetime, release_url: str, do
 
 
 def summary(changes: dict) -> dict:
-    """What the release's row keeps of the changelog: every count, and the first keys of each kind."""
+    """What the release's row keeps of the changelog: for each table that changed, every count and the
+    first keys of each kind."""
     return {
         table: {kind: {"count": len(keys), "keys": keys[:KEYS_SHOWN]} for kind, keys in kinds.items() if keys}
         for table, kinds in changes.items()
+        if any(kinds.values())
     }
 
 
