@@ -106,18 +106,49 @@ def csv_rows(file) -> tuple[list[str], Iterator[list[str]]]:
     return next(reader, []), reader
 
 
-def row_digests(file, table: Table) -> dict[str, bytes]:
-    """Each row's key and a digest of its cells (by column name, so a reordered column is no change)."""
-    header, rows = csv_rows(file)
-    digests = {}
-    for row in rows:
-        digests[row_key(table, header, row)] = row_digest(header, row)
-    return digests
+class KeysOfAKind:
+    """The keys of one kind of change to one table: counted, the first KEYS_LISTED kept for the
+    pages and CHANGELOG.md, and every one written to a file, one JSON string a line, for
+    changelog.json: the first release lists every key of the archive, which memory need not hold."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.count = 0
+        self.first: list[str] = []
+        self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
+
+    def add(self, key: str) -> None:
+        self.count += 1
+        if len(self.first) < KEYS_LISTED:
+            self.first.append(key)
+        self.file.write(json.dumps(key, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.file.close()
+
+    def encoded(self) -> Iterator[str]:
+        """Every key, as the JSON string it was written as."""
+        with open(self.path, encoding="utf-8") as file:
+            for line in file:
+                yield line.rstrip("\n")
 
 
-def row_digest(header: list[str], row: list[str]) -> bytes:
-    cells = json.dumps(sorted(zip(header, row, strict=True)), ensure_ascii=False)
-    return hashlib.blake2b(cells.encode(), digest_size=16).digest()
+def digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=16).digest())
+
+
+def row_digest(header: list[str], row: list[str]) -> int:
+    """A digest of a row's cells by column name, so that a column moved in the file is no change."""
+    return digest(json.dumps(sorted(zip(header, row, strict=True)), ensure_ascii=False))
+
+
+def previous_rows(previous: zipfile.ZipFile | None, member: str) -> Iterator[tuple[list[str], list[str]]]:
+    if previous is None or member not in previous.namelist():
+        return
+    with previous.open(member) as raw:
+        header, rows = csv_rows(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        for row in rows:
+            yield header, row
 
 
 def withdrawn_keys(table: Table, keys: list[str]) -> set[str]:
@@ -136,33 +167,51 @@ def withdrawn_keys(table: Table, keys: list[str]) -> set[str]:
     return withdrawn
 
 
-def compare_with(previous_zip: Path | None, folder: Path) -> dict[str, dict[str, list[str]]]:
+def compare_with(
+    previous_zip: Path | None, folder: Path, workspace: Path
+) -> dict[str, dict[str, KeysOfAKind]]:
     """The keys added, changed, withdrawn and removed, table by table, from the previous release's
     package to the one in `folder`. Without a previous release every record is added. Run inside the
-    snapshot the package was read from, so that withdrawals are told from other removals as of then."""
+    snapshot the package was read from, so that withdrawals are told from other removals as of then.
+
+    Memory holds one table's previous rows as two digests each (key and cells), not the rows; the
+    keys of the rows gone are read again from the previous file."""
     changes = {}
     previous = zipfile.ZipFile(previous_zip) if previous_zip else None
+    prefix = previous_zip.stem + "/" if previous_zip else ""
     try:
-        prefix = previous_zip.stem + "/" if previous_zip else ""
         for table in TABLES:
-            before: dict[str, bytes] = {}
-            if previous is not None and f"{prefix}{table.file_name}" in previous.namelist():
-                with previous.open(f"{prefix}{table.file_name}") as raw:
-                    before = row_digests(io.TextIOWrapper(raw, encoding="utf-8", newline=""), table)
-            kinds = {kind: [] for kind in CHANGE_KINDS}
+            member = f"{prefix}{table.file_name}"
+            before = {
+                digest(row_key(table, header, row)): row_digest(header, row)
+                for header, row in previous_rows(previous, member)
+            }
+            kinds = {kind: KeysOfAKind(workspace / f"{table.name}.{kind}.jsonl") for kind in CHANGE_KINDS}
             with open(folder / table.file_name, encoding="utf-8", newline="") as file:
                 header, rows = csv_rows(file)
                 for row in rows:
                     key = row_key(table, header, row)
-                    digest = before.pop(key, None)
-                    if digest is None:
-                        kinds["added"].append(key)
-                    elif digest != row_digest(header, row):
-                        kinds["changed"].append(key)
-            gone = sorted(before)
+                    cells = before.pop(digest(key), None)
+                    if cells is None:
+                        kinds["added"].add(key)
+                    elif cells != row_digest(header, row):
+                        kinds["changed"].add(key)
+            gone = (
+                sorted(
+                    key
+                    for key in (
+                        row_key(table, header, row) for header, row in previous_rows(previous, member)
+                    )
+                    if digest(key) in before
+                )
+                if before
+                else []
+            )
             withdrawn = withdrawn_keys(table, gone)
-            kinds["withdrawn"] = [key for key in gone if key in withdrawn]
-            kinds["removed"] = [key for key in gone if key not in withdrawn]
+            for key in gone:
+                kinds["withdrawn" if key in withdrawn else "removed"].add(key)
+            for keys in kinds.values():
+                keys.close()
             changes[table.name] = kinds
     finally:
         if previous is not None:
@@ -170,25 +219,39 @@ def compare_with(previous_zip: Path | None, folder: Path) -> dict[str, dict[str,
     return changes
 
 
+def write_changelog_json(path: Path, version: str, previous: str | None, changes: dict) -> None:
+    """changelog.json, written key by key from the files the keys were logged to."""
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(
+            f'{{\n "version": {json.dumps(version)},\n "previous": {json.dumps(previous)},\n "tables": {{'
+        )
+        for table_number, (table, kinds) in enumerate(changes.items()):
+            out.write(f"{',' if table_number else ''}\n  {json.dumps(table)}: {{")
+            for kind_number, (kind, keys) in enumerate(kinds.items()):
+                out.write(f"{',' if kind_number else ''}\n   {json.dumps(kind)}: [")
+                for number, key in enumerate(keys.encoded()):
+                    out.write(f"{',' if number else ''}\n    {key}")
+                out.write("]")
+            out.write("\n  }")
+        out.write("\n }\n}\n")
+
+
 def changelog_markdown(version: str, previous: str | None, changes: dict) -> str:
     lines = [f"# Parley {version}: changes", ""]
     if previous:
-        lines += [
-            f"Against release {previous}. Keys are the tables' primary keys (see datapackage.json).",
-            "",
-        ]
+        lines += [f"Against release {previous}. Keys are the tables' keys (see datapackage.json).", ""]
     else:
         lines += ["The first release: every record is added.", ""]
     for table, kinds in changes.items():
-        counted = [f"{len(keys)} {kind}" for kind, keys in kinds.items() if keys]
+        counted = [f"{keys.count} {kind}" for kind, keys in kinds.items() if keys.count]
         lines += [f"## {table}", "", ", ".join(counted) + "." if counted else "No change.", ""]
         for kind, keys in kinds.items():
-            if not keys or not previous:
+            if not keys.count or not previous:
                 continue
-            if len(keys) > KEYS_LISTED:
-                lines += [f"{kind.capitalize()}: {len(keys)} keys, listed in changelog.json.", ""]
+            if keys.count > KEYS_LISTED:
+                lines += [f"{kind.capitalize()}: {keys.count} keys, listed in changelog.json.", ""]
                 continue
-            lines += [f"{kind.capitalize()}:", "", *(f"- {key}" for key in keys), ""]
+            lines += [f"{kind.capitalize()}:", "", *(f"- {key}" for key in keys.first), ""]
     return "\n".join(lines)
 
 
@@ -224,9 +287,13 @@ def summary(changes: dict) -> dict:
     """What the release's row keeps of the changelog: for each table that changed, every count and the
     first keys of each kind."""
     return {
-        table: {kind: {"count": len(keys), "keys": keys[:KEYS_SHOWN]} for kind, keys in kinds.items() if keys}
+        table: {
+            kind: {"count": keys.count, "keys": keys.first[:KEYS_SHOWN]}
+            for kind, keys in kinds.items()
+            if keys.count
+        }
         for table, kinds in changes.items()
-        if any(kinds.values())
+        if any(keys.count for keys in kinds.values())
     }
 
 
@@ -274,10 +341,9 @@ def cut_release(site_url: str, notes: str = "", cut_by=None, now: datetime.datet
         folder = Path(workspace) / name
         with one_snapshot():
             counts = write_package(folder, everything=False, created=now, version=version)
-            changes = compare_with(release_file(previous) if previous else None, folder)
+            changes = compare_with(release_file(previous) if previous else None, folder, Path(workspace))
         previous_version = previous.version if previous else None
-        full_changelog = {"version": version, "previous": previous_version, "tables": changes}
-        write_text(folder / "changelog.json", json.dumps(full_changelog, indent=1, ensure_ascii=False) + "\n")
+        write_changelog_json(folder / "changelog.json", version, previous_version, changes)
         write_text(folder / "CHANGELOG.md", changelog_markdown(version, previous_version, changes))
         write_text(folder / "CITATION.cff", citation_cff(version, now, release_url, download_url))
         sums = "".join(f"{sha256_of(path)}  {path.name}\n" for path in sorted(folder.iterdir()))
