@@ -55,7 +55,10 @@ class RecordCitation:
     url: str  # the record's permalink, absolute
     first_published: datetime.date | None
     last_changed: datetime.date | None
-    release: str | None  # the latest release's version; none when no release has been cut
+    # The version of the latest release when it holds the record as it is now; the citation names
+    # it as the record's version. `release_note` says how the record stands to the latest release.
+    release: str | None
+    release_note: str
     accessed: datetime.date
     withdrawn: datetime.date | None
     downloads: dict  # {"bib": path, "json": path}
@@ -91,9 +94,23 @@ def record_title(record) -> str:
     return title if len(title) <= LONGEST_TITLE else title[: LONGEST_TITLE - 1].rstrip() + "…"
 
 
-def latest_release_version() -> str | None:
-    """The version of the newest release, one query; none before the first release is cut."""
-    return Release.objects.values_list("version", flat=True).first()
+def latest_release() -> tuple[str, datetime.datetime] | None:
+    """The version and date of the newest release, one query; none before the first is cut."""
+    return Release.objects.values_list("version", "released_at").first()
+
+
+def standing_in_release(record, release) -> tuple[str | None, str]:
+    """The release that holds `record` as readers see it now, if the latest does, and a note that
+    says so: a record published or changed after the latest release is not in it as cited."""
+    if release is None:
+        return None, "no release of the archive yet"
+    version, released_at = release
+    first, last = record.first_published_at, record.public_updated_at or record.first_published_at
+    if first is None or first > released_at:
+        return None, f"published after the latest release ({version})"
+    if last > released_at:
+        return None, f"changed since release {version}"
+    return version, f"as in release {version}"
 
 
 def citation_for(request, record) -> RecordCitation | None:
@@ -104,6 +121,7 @@ def citation_for(request, record) -> RecordCitation | None:
     first = record.first_published_at
     last = record.public_updated_at or first
     withdrawn = record.publication_status == PublicationStatus.WITHDRAWN
+    release, note = standing_in_release(record, latest_release())
     return RecordCitation(
         kind=kind,
         key=getattr(record, key_field),
@@ -111,7 +129,8 @@ def citation_for(request, record) -> RecordCitation | None:
         url=request.build_absolute_uri(record.get_absolute_url()),
         first_published=timezone.localdate(first) if first else None,
         last_changed=timezone.localdate(last) if last else None,
-        release=latest_release_version(),
+        release=release,
+        release_note=note,
         accessed=timezone.localdate(),
         withdrawn=timezone.localdate(record.withdrawn_at) if withdrawn and record.withdrawn_at else None,
         downloads={fmt: path_to(f"{kind}_cite_{fmt}", getattr(record, lookup)) for fmt in FORMATS},
@@ -139,7 +158,8 @@ def plain_text(citation: RecordCitation) -> str:
     if citation.withdrawn:
         parts.append(f" Withdrawn from the archive on {long_date(citation.withdrawn)}.")
     if not citation.release:
-        parts.append(" No release of the archive yet.")
+        note = citation.release_note
+        parts.append(f" {note[0].upper()}{note[1:]}.")
     parts.append(f" {citation.url} (accessed {long_date(citation.accessed)}).")
     return "".join(parts)
 
@@ -173,7 +193,7 @@ def bibtex_note(citation: RecordCitation) -> str:
         notes.append(f"last changed {citation.last_changed.isoformat()}")
     if citation.withdrawn:
         notes.append(f"withdrawn from the archive on {citation.withdrawn.isoformat()}")
-    notes.append(f"release {citation.release}" if citation.release else "no release of the archive yet")
+    notes.append(citation.release_note)
     return "; ".join(notes)
 
 

@@ -30,10 +30,10 @@ TODAY = timezone.localdate()
 CITE_THIS = '<h2 id="cite-this-heading">Cite this</h2>'
 
 
-def cut_release(version="2026.12.01"):
+def cut_release(version="2026.12.01", released_at=None):
     return Release.objects.create(
         version=version,
-        released_at=timezone.now(),
+        released_at=released_at or timezone.now(),
         file_name=f"parley-{version}.zip",
         size=1,
         sha256="0" * 64,
@@ -94,6 +94,25 @@ def test_a_rounds_citation_names_the_latest_release(rf, seeded):
     [item] = json.loads(csl_json(citation))
     assert item["version"] == "2026.12.01" and item["title"] == "Geneva talks, February 2026"
     assert item["id"] == "parley-round-geneva-2026-february"
+
+
+def test_a_record_published_or_changed_after_the_latest_release_is_not_cited_as_in_it(rf):
+    claim = make_public_claim()
+    cut_release("2026.01.01", released_at=timezone.now() - datetime.timedelta(days=30))
+    citation = citation_of(rf, claim)
+    assert citation.release is None
+    assert "Published after the latest release (2026.01.01)." in plain_text(citation)
+    assert "version =" not in bibtex(citation) and "version" not in json.loads(csl_json(citation))[0]
+
+    Claim.objects.filter(pk=claim.pk).update(
+        first_published_at=timezone.now() - datetime.timedelta(days=60), public_updated_at=timezone.now()
+    )
+    citation = citation_of(rf, Claim.objects.get(pk=claim.pk))
+    assert citation.release is None and citation.release_note == "changed since release 2026.01.01"
+
+    Claim.objects.filter(pk=claim.pk).update(public_updated_at=None)
+    citation = citation_of(rf, Claim.objects.get(pk=claim.pk))
+    assert citation.release == "2026.01.01" and "as in release 2026.01.01" in bibtex(citation)
 
 
 def test_bibtex_escapes_latex_specials_and_keeps_braces_balanced(rf):

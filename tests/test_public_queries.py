@@ -146,7 +146,7 @@ def test_the_cite_block_costs_each_record_page_one_query_the_latest_release(clie
     archive = Archive()
     archive.grow(3)
     with_block = queries_per_page(client, archive)
-    with mock.patch("talks.citing.latest_release_version", return_value=None):
+    with mock.patch("talks.citing.latest_release", return_value=None):
         without_release = queries_per_page(client, archive)
     for name in RECORD_PAGES:
         assert with_block[name] == without_release[name] + 1, name
