@@ -98,7 +98,7 @@ def size_limit(request, name) -> int | None:
     raw = request.GET.get(name, "").strip()
     if raw == "":
         return None
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or len(raw) > 6:
+    if len(raw) > 6 or not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise BadRequest(f"{name} must be a positive whole number of pixels.")
     return int(raw)
 

@@ -155,6 +155,8 @@ def test_oembed_refuses_what_it_cannot_answer_without_a_server_error(client):
         "maxwidth not a number": (oembed(client, url=url, maxwidth="wide"), 400),
         "maxwidth zero": (oembed(client, url=url, maxwidth="0"), 400),
         "maxheight negative": (oembed(client, url=url, maxheight="-5"), 400),
+        "maxheight of 5,000 digits": (oembed(client, url=url, maxheight="9" * 5000), 400),
+        "maxwidth in other digits": (oembed(client, url=url, maxwidth="\u0663\u0660\u0660"), 400),
         "broken IPv6 host": (oembed(client, url="http://[::1/claims/1/"), 400),
         "control character": (oembed(client, url=url + "\x01"), 400),
         "too long": (oembed(client, url=url + "a" * 3000), 400),
