@@ -143,7 +143,8 @@ def long_date(date: datetime.date) -> str:
 
 def plain_text(citation: RecordCitation) -> str:
     """One paragraph, in the order of most author–date styles, without an author."""
-    parts = [f"“{citation.title}.” {citation.genre}, in {CONTAINER}. {PUBLISHER}"]
+    stop = "" if citation.title[-1:] in (".", "?", "!", "…") else "."
+    parts = [f"“{citation.title}{stop}” {citation.genre}, in {CONTAINER}. {PUBLISHER}"]
     if citation.release:
         parts.append(f", release {citation.release}")
     parts.append(".")

@@ -19,14 +19,13 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from config.paths import path_to
 from sources.models import SourceArticle
 from sources.record_base import PublicationStatus
-from talks.citing import MODELS, bibtex, citation_for, csl_json
+from talks.citing import MODELS, PUBLISHER, bibtex, citation_for, csl_json
 from talks.models import Claim
 
 CONTENT_TYPES = {
     "bib": "application/x-bibtex; charset=utf-8",
     "json": "application/vnd.citationstyles.csl+json; charset=utf-8",
 }
-PROVIDER_NAME = "Parley"
 # The card's size when the consumer sets no maximum: room for a claim and three references.
 EMBED_WIDTH = 560
 EMBED_HEIGHT = 420
@@ -148,7 +147,7 @@ def oembed(request):
         {
             "version": "1.0",
             "type": "rich",
-            "provider_name": PROVIDER_NAME,
+            "provider_name": PUBLISHER,
             "provider_url": request.build_absolute_uri(path_to("home")),
             "title": title,
             "html": iframe(src, width, height),

@@ -134,6 +134,11 @@ def test_the_citation_key_is_the_records_stable_key_and_survives_a_rename(rf):
     assert citation_of(rf, claim).citation_key == before == f"parley-claim-{claim.key}"
 
 
+def test_a_question_keeps_its_own_mark_in_the_plain_text(rf):
+    disagreement = make_disagreement(question="How many drones were there?", publication_status=PUBLISHED)
+    assert "“How many drones were there?” Disagreement record" in plain_text(citation_of(rf, disagreement))
+
+
 def test_a_long_claim_is_cited_by_a_title_of_one_line(rf):
     claim = make_public_claim(text="word " * 400)
     title = citation_of(rf, claim).title
