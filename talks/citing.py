@@ -251,5 +251,10 @@ def csl_item(citation: RecordCitation) -> dict:
 
 
 def csl_json(citation: RecordCitation) -> str:
-    """CSL-JSON as reference managers import it: an array of items."""
-    return json.dumps([csl_item(citation)], ensure_ascii=False, indent=2) + "\n"
+    """CSL-JSON as reference managers import it: an array of one item, a field a line (a date's
+    parts on its line too, for a reader copying it from the page)."""
+    fields = [
+        f"    {json.dumps(name)}: {json.dumps(value, ensure_ascii=False)}"
+        for name, value in csl_item(citation).items()
+    ]
+    return "[\n  {\n" + ",\n".join(fields) + "\n  }\n]\n"

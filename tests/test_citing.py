@@ -79,6 +79,7 @@ def test_a_seeded_claims_citation_names_its_permalink_the_archive_and_the_access
     first = claim.first_published_at.date()
     assert item["issued"] == {"date-parts": [[first.year, first.month, first.day]]}
     assert "author" not in item and "version" not in item
+    assert f'"accessed": {{"date-parts": [[{TODAY.year}, {TODAY.month}, {TODAY.day}]]}}' in csl_json(citation)
 
 
 def test_a_rounds_citation_names_the_latest_release(rf, seeded):
