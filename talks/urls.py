@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from talks import downloads, exports, feeds, lists, search, sitemaps, views
+from talks import downloads, exports, feeds, lists, search, sharing, sitemaps, views
+from talks.citing import FORMATS
 from talks.dataset.tables import EXPORTS
 
 urlpatterns = [
@@ -49,4 +50,25 @@ urlpatterns += [
     )
     for export in EXPORTS
     for fmt in ("csv", "json")
+]
+
+# A claim's card for other sites' pages, and the oEmbed answer that hands it out.
+urlpatterns += [
+    path("claims/<int:pk>/embed/", sharing.claim_embed, name="claim_embed"),
+    path("oembed/", sharing.oembed, name="oembed"),
+]
+
+# /claims/12/cite.bib, /rounds/geneva/cite.json, ...: each public record's citation, as a file.
+CITED = [
+    ("round", "rounds/<slug:slug>/"),
+    ("issue", "issues/<slug:slug>/"),
+    ("participant", "participants/<slug:slug>/"),
+    ("source", "sources/<int:pk>/"),
+    ("claim", "claims/<int:pk>/"),
+    ("disagreement", "disagreements/<slug:slug>/"),
+]
+urlpatterns += [
+    path(f"{prefix}cite.{fmt}", sharing.cite_download, {"kind": kind, "fmt": fmt}, name=f"{kind}_cite_{fmt}")
+    for kind, prefix in CITED
+    for fmt in FORMATS
 ]

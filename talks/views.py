@@ -15,6 +15,7 @@ from django.views.generic import ListView, TemplateView
 
 from sources.models import SourceArticle
 from sources.record_base import PublicationStatus, public_condition
+from talks.citing import citation_for
 from talks.filters import issue_ids_beneath, published_issue_children, published_issue_ids_beneath
 from talks.lists import ARTICLES, CLAIMS, PEOPLE, ROUNDS
 from talks.models import (
@@ -30,6 +31,7 @@ from talks.models import (
     Round,
     Track,
 )
+from talks.sharing import embed_snippet, oembed_discovery
 from talks.structured_data import claim as claim_description
 from talks.structured_data import news_article, round_event
 
@@ -67,7 +69,9 @@ def public_record_or_notice(request, queryset, **lookup):
     except queryset.model.DoesNotExist:
         return draft_for_preview(request, queryset, lookup), None
     if record.publication_status == PublicationStatus.WITHDRAWN:
-        return None, render(request, "withdrawn.html", {"record": record}, status=410)
+        # Still citable, marked withdrawn: what someone cited before must stay citable.
+        context = {"record": record, "citation": citation_for(request, record)}
+        return None, render(request, "withdrawn.html", context, status=410)
     return record, None
 
 
@@ -199,6 +203,7 @@ def round_detail(request, slug):
         "claim_count": len(claims),
         "articles": cited_articles(claims),
         "structured_data": round_event(round_, delegations, request.build_absolute_uri()),
+        "citation": citation_for(request, round_),
     }
     return render(request, "talks/round_detail.html", context)
 
@@ -264,6 +269,7 @@ def issue_detail(request, slug):
         "table": table,
         "claims": on_issue.for_display().order_by("-id")[:LATEST_CLAIMS],
         "claim_count": claim_count,
+        "citation": citation_for(request, issue),
     }
     return render(request, "talks/issue_detail.html", context)
 
@@ -285,7 +291,12 @@ def participant_detail(request, slug):
     return render(
         request,
         "talks/participant_detail.html",
-        {"participant": participant, "seats": seats, "claims": claims},
+        {
+            "participant": participant,
+            "seats": seats,
+            "claims": claims,
+            "citation": citation_for(request, participant),
+        },
     )
 
 
@@ -304,6 +315,7 @@ def source_detail(request, pk):
         "article": article,
         "citations": citations,
         "structured_data": news_article(article, request.build_absolute_uri()),
+        "citation": citation_for(request, article),
     }
     return render(request, "talks/source_detail.html", context)
 
@@ -322,7 +334,11 @@ def claim_detail(request, pk):
         "structured_data": claim_description(
             claim, articles, request.build_absolute_uri(), request.build_absolute_uri
         ),
+        "citation": citation_for(request, claim),
     }
+    if claim.is_published:  # an editor's preview of a draft offers nothing to take away
+        context["oembed_url"] = oembed_discovery(request, claim)
+        context["embed_snippet"] = embed_snippet(request, claim)
     return render(request, "talks/claim_detail.html", context)
 
 
@@ -342,6 +358,7 @@ def disagreement_detail(request, slug):
     context = {
         "disagreement": disagreement,
         "versions": [(version, claims[claim_id]) for claim_id, version in versions],
+        "citation": citation_for(request, disagreement),
     }
     return render(request, "talks/disagreement_detail.html", context)
 

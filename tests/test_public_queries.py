@@ -1,5 +1,7 @@
 """Each public page runs the same number of queries whatever the amount of data: pinned at two sizes."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -95,6 +97,10 @@ class Archive:
             "claims feed": reverse("claims_feed"),
             "rounds feed": reverse("rounds_feed"),
             "issue feed": reverse("issue_feed", args=[self.issue.slug]),
+            "claim embed": reverse("claim_embed", args=[self.claim.pk]),
+            "oembed": reverse("oembed") + f"?url=http://testserver/claims/{self.claim.pk}/",
+            "claim citation, BibTeX": reverse("claim_cite_bib", args=[self.claim.pk]),
+            "round citation, CSL-JSON": reverse("round_cite_json", args=[self.round.slug]),
             "sitemap": reverse("sitemap"),
             "sitemap of claims": reverse("sitemap_section", args=["claims"])
             + f"?p={self.claim.pk // sitemaps.BLOCK + 1}",
@@ -123,3 +129,25 @@ def test_every_public_page_runs_as_many_queries_for_30_rows_as_for_3(client):
     large = queries_per_page(client, archive)
     assert large == small
     assert max(small.values()) <= 25
+
+
+RECORD_PAGES = ["round", "issue", "participant", "source", "claim", "disagreement"]
+# The claim's card: the claim with its round, party and speaker; its published citations with their
+# articles; its issues; its published disagreements; the cited articles' original addresses.
+SHARING_PAGES = {
+    "claim embed": 5,
+    "oembed": 1,
+    "claim citation, BibTeX": 2,
+    "round citation, CSL-JSON": 2,
+}
+
+
+def test_the_cite_block_costs_each_record_page_one_query_the_latest_release(client):
+    archive = Archive()
+    archive.grow(3)
+    with_block = queries_per_page(client, archive)
+    with mock.patch("talks.citing.latest_release", return_value=None):
+        without_release = queries_per_page(client, archive)
+    for name in RECORD_PAGES:
+        assert with_block[name] == without_release[name] + 1, name
+    assert {name: with_block[name] for name in SHARING_PAGES} == SHARING_PAGES
