@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sources.record_base import PublicationStatus, Publishable
+from talks.citing import PUBLISHER
 from talks.dataset.export import LICENSE, PACKAGE_TITLE, sha256_of, write_package
 from talks.dataset.tables import TABLES, Table
 from talks.models import Release
@@ -41,7 +42,6 @@ CHANGE_KINDS = ("added", "changed", "withdrawn", "removed")
 KEYS_SHOWN = 20
 # CHANGELOG.md lists the keys of a kind of change up to this many; changelog.json always lists all.
 KEYS_LISTED = 1000
-CITATION_AUTHOR = "Parley editors"
 
 
 class ReleaseError(Exception):
@@ -273,7 +273,8 @@ def citation_cff(version: str, released: datetime.datetime, release_url: str, do
             f"url: {quoted(release_url)}",
             f"repository-artifact: {quoted(download_url)}",
             "authors:",
-            f"  - name: {quoted(CITATION_AUTHOR)}",
+            # CFF requires authors: the archive, as the body that compiles it, never a person.
+            f"  - name: {quoted(PUBLISHER)}",
             "abstract: >-",
             "  Rounds of peace talks, the delegations and people at them, the issues discussed,",
             "  and claims, each traced to the articles that reported it with an exact quote.",
@@ -382,10 +383,10 @@ def latest_release() -> Release | None:
 
 
 def citation_text(release: Release, site_url: str) -> str:
-    """How to cite a release, in plain text: who, what, which version, when, where."""
+    """How to cite a release, in plain text, in the form of the records' citations (talks/citing.py)."""
     url = site_url.rstrip("/") + release.get_absolute_url()
     return (
-        f"{CITATION_AUTHOR}. {PACKAGE_TITLE}. Dataset, version {release.version}, "
-        f"released {timezone.localtime(release.released_at, datetime.UTC):%Y-%m-%d}. "
+        f"{PACKAGE_TITLE}. Dataset, version {release.version}, "
+        f"released {timezone.localtime(release.released_at, datetime.UTC):%Y-%m-%d}. {PUBLISHER}. "
         f"{LICENSE['name']}. {url}"
     )

@@ -139,7 +139,7 @@ def test_citation_cff_names_the_dataset_its_version_date_and_permanent_address(t
     assert cff["version"] == "2026.12.03.1" and cff["date-released"] == datetime.date(2026, 12, 3)
     assert cff["url"] == f"{SITE}/releases/2026.12.03.1/"
     assert cff["repository-artifact"] == f"{SITE}/releases/2026.12.03.1/parley-2026.12.03.1.zip"
-    assert cff["license"] == "CC-BY-4.0" and cff["authors"] == [{"name": "Parley editors"}]
+    assert cff["license"] == "CC-BY-4.0" and cff["authors"] == [{"name": "Parley"}]
 
 
 @pytest.mark.django_db
@@ -186,10 +186,8 @@ def test_a_release_has_a_permanent_page_and_its_files_download_unchanged(client)
     page = client.get(release.get_absolute_url())
     html = page.content.decode()
     assert page.status_code == 200 and release.sha256 in html
-    assert (
-        f"Parley editors. Parley: the open archive of peace-talk rounds. Dataset, version {release.version}"
-        in html
-    )
+    title = "Parley: the open archive of peace-talk rounds"
+    assert f"{title}. Dataset, version {release.version}, released" in html
     download = client.get(reverse("release_download", args=[release.version, release.file_name]))
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     assert "immutable" in download["Cache-Control"]
