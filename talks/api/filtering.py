@@ -1,0 +1,72 @@
+"""The API's filters: each list's own FilterSet (talks/list_specs.py), the same parameters as its
+page and downloads, with `updated_since` added; checked as the downloads check them (talks/exports.py):
+an unknown or invalid parameter is refused, never silently dropped."""
+
+import django_filters
+from django_filters.rest_framework import DjangoFilterBackend
+
+from sources.record_base import last_public_change
+from talks.api.errors import ParameterError
+from talks.filters import parameters_of, unknown_parameters
+
+# What every list reads beside its filters (the paginator's and the expansions').
+LIST_PARAMETERS = ("page", "page_size", "expand")
+
+
+def changed_since(queryset, name, since):
+    """Records readers saw change at or after `since`: their last public update, or else their first
+    publication (`last_public_change`)."""
+    if since is None:
+        return queryset
+    return queryset.alias(last_change=last_public_change()).filter(last_change__gte=since)
+
+
+UPDATED_SINCE_HELP = (
+    "Only records whose last public change (or first publication) is at or after this moment, "
+    "ISO 8601 (2026-02-17T09:00:00Z)."
+)
+
+
+def with_updated_since(filterset_class, changed=changed_since) -> type[django_filters.FilterSet]:
+    """The list's FilterSet and `updated_since`; nothing of the list's own is declared again."""
+    return type(
+        f"Api{filterset_class.__name__}",
+        (filterset_class,),
+        {"updated_since": django_filters.IsoDateTimeFilter(method=changed, help_text=UPDATED_SINCE_HELP)},
+    )
+
+
+def first_error(filterset) -> tuple[str, str]:
+    name, errors = next(iter(filterset.form.errors.items()))
+    return name, str(errors[0])
+
+
+class ListFilterBackend(DjangoFilterBackend):
+    """The view's FilterSet (`filterset_class`) over its records, refusing unknown and invalid
+    parameters with a 400 that names them. The valid FilterSet is kept on the view, for the
+    paginator to count its matches with the list index."""
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", "list") != "list":
+            refuse_unknown(request.query_params, known=set(view.detail_parameters))
+            return queryset
+        filterset = self.get_filterset(request, queryset, view)
+        unknown = unknown_parameters(filterset, request.query_params, also=view.list_parameters)
+        if unknown:
+            raise ParameterError(unknown[0], unknown_message(unknown[0], filterset, view.list_parameters))
+        if not filterset.is_valid():
+            raise ParameterError(*first_error(filterset))
+        view.filterset = filterset
+        return filterset.qs
+
+
+def unknown_message(name: str, filterset, also) -> str:
+    known = ", ".join(sorted(parameters_of(filterset) | set(also)))
+    return f"Unknown parameter {name!r}. This list takes: {known}."
+
+
+def refuse_unknown(query, known: set) -> None:
+    for name in query:
+        if name not in known:
+            taken = ", ".join(sorted(known)) or "no parameters"
+            raise ParameterError(name, f"Unknown parameter {name!r}. This address takes: {taken}.")
