@@ -361,6 +361,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "talks.api.errors.json_errors",
     "DEFAULT_VERSIONING_CLASS": None,
+    # `format` is the rounds list's filter (bilateral, ...), not a choice of renderer: JSON only.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parley API",

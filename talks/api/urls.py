@@ -11,7 +11,7 @@ from talks.api.errors import not_found
 app_name = "api"
 
 router = DefaultRouter(trailing_slash=True)
-router.include_root_view = True
+router.include_format_suffixes = False  # JSON only, at one address a record
 router.register("rounds", archive.RoundViewSet, basename="round")
 router.register("claims", claims.ClaimViewSet, basename="claim")
 router.register("citations", claims.CitationViewSet, basename="citation")
