@@ -374,7 +374,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "DatePrecisionEnum": "sources.record_base.DatePrecision",
+        "DelegationRoleEnum": "talks.models.Delegation.Role",
+        "SeatRoleEnum": "talks.models.Membership.Role",
+    },
 }
 
 # Logs go to standard output, where the process manager collects them.
