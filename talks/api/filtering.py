@@ -2,8 +2,12 @@
 page and downloads, with `updated_since` added; checked as the downloads check them (talks/exports.py):
 an unknown or invalid parameter is refused, never silently dropped."""
 
+import copy
+
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from sources.record_base import last_public_change
 from talks.api.errors import ParameterError
@@ -28,12 +32,19 @@ UPDATED_SINCE_HELP = (
 
 
 def with_updated_since(filterset_class, changed=changed_since) -> type[django_filters.FilterSet]:
-    """The list's FilterSet and `updated_since`; nothing of the list's own is declared again."""
-    return type(
-        f"Api{filterset_class.__name__}",
-        (filterset_class,),
-        {"updated_since": django_filters.IsoDateTimeFilter(method=changed, help_text=UPDATED_SINCE_HELP)},
-    )
+    """The list's FilterSet and `updated_since`; nothing of the list's own is declared again. A
+    filter that takes a record's slug, or a choice among values read from the database, and lies
+    on no column of the model's own name is said to take text, which drf-spectacular cannot tell
+    (it warns): a copy of it says so, leaving the list's own untouched."""
+    attrs = {"updated_since": django_filters.IsoDateTimeFilter(method=changed, help_text=UPDATED_SINCE_HELP)}
+    columns = {field.name for field in filterset_class._meta.model._meta.get_fields()}
+    for name, list_filter in filterset_class.base_filters.items():
+        chosen_from_database = isinstance(list_filter, django_filters.ModelChoiceFilter) or callable(
+            list_filter.extra.get("choices")
+        )
+        if chosen_from_database and name not in columns:
+            attrs[name] = extend_schema_field(OpenApiTypes.STR)(copy.deepcopy(list_filter))
+    return type(f"Api{filterset_class.__name__}", (filterset_class,), attrs)
 
 
 def first_error(filterset) -> tuple[str, str]:
