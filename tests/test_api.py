@@ -116,6 +116,9 @@ def test_updated_since_keeps_the_records_readers_saw_change_since(client):
     found = get(client, reverse("api:claim-list"), updated_since=since).json()
     assert [row["key"] for row in found["results"]] == [new.key]
     assert found["count"] == 1
+    # An offset PostgreSQL would refuse (beyond ±15:59) is the same moment in UTC.
+    offset = get(client, reverse("api:claim-list"), updated_since="2000-01-01T00:00:00+17:25")
+    assert offset.json()["count"] == 2
 
 
 @pytest.mark.parametrize(
@@ -136,6 +139,7 @@ def test_updated_since_keeps_the_records_readers_saw_change_since(client):
         ({"min_outlets": "10000000000000000000000"}, "min_outlets", 400),
         ({"date_after": "2026-13-45"}, "date", 400),
         ({"updated_since": "yesterday"}, "updated_since", 400),
+        ({"updated_since": "0001-01-01T00:00:00+17:25"}, "updated_since", 400),
         ({"round": "\x00"}, "round", 400),
         ({"q": "x" * 201}, "q", 400),
     ],

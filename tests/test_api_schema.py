@@ -8,7 +8,9 @@ generated over the database, which pytest's collection (schemathesis's `parametr
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -21,12 +23,20 @@ EXAMPLES = 10
 @pytest.fixture
 def api_schema(settings):
     settings.ALLOWED_HOSTS = ["localhost"]  # schemathesis's WSGI client's host
-    # Django's WSGI handler, as config/wsgi.py serves it (without its warm-up of the list indexes).
-    return schemathesis.openapi.from_wsgi(
-        "/api/v1/schema/",
-        get_wsgi_application(),
-        headers={"Accept": "application/vnd.oai.openapi+json"},
-    )
+    # The connection stays open between requests, as Django's test client keeps it: closing it at
+    # a request's end (CONN_MAX_AGE 0 on PostgreSQL) would end the test's transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        # Django's WSGI handler, as config/wsgi.py serves it (without its warm-up of the list indexes).
+        yield schemathesis.openapi.from_wsgi(
+            "/api/v1/schema/",
+            get_wsgi_application(),
+            headers={"Accept": "application/vnd.oai.openapi+json"},
+        )
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 def test_the_document_has_every_operation(api_schema):

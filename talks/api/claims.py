@@ -19,7 +19,7 @@ from talks.api.base import (
     absolute,
     documented,
 )
-from talks.api.filtering import UPDATED_SINCE_HELP, with_updated_since
+from talks.api.filtering import UPDATED_SINCE_HELP, MomentFilter, with_updated_since
 from talks.list_specs import LISTS
 from talks.models import Citation, Claim, DisagreementClaim, Issue, Participant, Party, Round
 
@@ -230,9 +230,7 @@ class CitationFilter(django_filters.FilterSet):
     claim = django_filters.CharFilter(field_name="claim__key", help_text="The claim's stable key.")
     article = django_filters.CharFilter(field_name="article__key", help_text="The article's stable key.")
     stance = django_filters.ChoiceFilter(choices=Citation.Stance.choices)
-    updated_since = django_filters.IsoDateTimeFilter(
-        method=citation_changed_since, help_text=UPDATED_SINCE_HELP
-    )
+    updated_since = MomentFilter(method=citation_changed_since, help_text=UPDATED_SINCE_HELP)
 
     class Meta:
         model = Citation

@@ -3,8 +3,10 @@ page and downloads, with `updated_since` added; checked as the downloads check t
 an unknown or invalid parameter is refused, never silently dropped."""
 
 import copy
+import datetime
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -25,6 +27,24 @@ def changed_since(queryset, name, since):
     return queryset.alias(last_change=last_public_change()).filter(last_change__gte=since)
 
 
+class MomentField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment, given to the database in UTC: PostgreSQL refuses offsets beyond ±15:59,
+    which Python accepts (+17:25), and one moved out of the years Python holds is no moment at all."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(datetime.UTC) if moment.tzinfo else moment
+        except OverflowError:
+            raise ValidationError("Give a moment between the years 1 and 9999.", code="invalid") from None
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = MomentField
+
+
 UPDATED_SINCE_HELP = (
     "Only records whose last public change (or first publication) is at or after this moment, "
     "ISO 8601 (2026-02-17T09:00:00Z)."
@@ -36,7 +56,7 @@ def with_updated_since(filterset_class, changed=changed_since) -> type[django_fi
     filter that takes a record's slug, or a choice among values read from the database, and lies
     on no column of the model's own name is said to take text, which drf-spectacular cannot tell
     (it warns): a copy of it says so, leaving the list's own untouched."""
-    attrs = {"updated_since": django_filters.IsoDateTimeFilter(method=changed, help_text=UPDATED_SINCE_HELP)}
+    attrs = {"updated_since": MomentFilter(method=changed, help_text=UPDATED_SINCE_HELP)}
     columns = {field.name for field in filterset_class._meta.model._meta.get_fields()}
     for name, list_filter in filterset_class.base_filters.items():
         chosen_from_database = isinstance(list_filter, django_filters.ModelChoiceFilter) or callable(

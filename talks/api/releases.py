@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
 from talks.api.base import PublicListViewSet, PublicViewSet, absolute, documented
+from talks.api.filtering import MomentFilter
 from talks.models import PublicChange, Release
 
 
@@ -72,7 +73,7 @@ class ReleaseSerializer(serializers.ModelSerializer):
 
 
 class ReleaseFilter(django_filters.FilterSet):
-    released_after = django_filters.IsoDateTimeFilter(
+    released_after = MomentFilter(
         field_name="released_at", lookup_expr="gte", help_text="Releases cut at or after this moment."
     )
 
@@ -115,7 +116,7 @@ class RemovalSerializer(serializers.ModelSerializer):
 
 
 class RemovalFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = MomentFilter(
         field_name="at", lookup_expr="gte", help_text="Only removals at or after this moment, ISO 8601."
     )
     record_type = django_filters.CharFilter(help_text="round, claim, article, participant, issue, ...")
