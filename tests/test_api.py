@@ -72,10 +72,12 @@ def test_drafts_and_withdrawn_records_appear_in_no_list_detail_count_or_expansio
 ):
     public = drafts_beside_a_public_claim
     for name in EVERY_LIST:
-        body = get(
-            client, reverse(name), **({"expand": CLAIM_EXPANSIONS} if name == "api:claim-list" else {})
-        )
-        assert body.status_code == 200, name
+        query = {
+            "api:claim-list": {"expand": CLAIM_EXPANSIONS},
+            "api:citation-list": {"updated_since": "2000-01-01T00:00:00Z"},
+        }.get(name, {})
+        body = get(client, reverse(name), **query)
+        assert body.status_code == 200, (name, body.content)
         text = body.content.decode()
         for hidden in ["Draft round", "Draft Speaker", "Draft issue", "Draft article", "draft quote"]:
             assert hidden not in text, (name, hidden)
@@ -93,6 +95,15 @@ def test_drafts_and_withdrawn_records_appear_in_no_list_detail_count_or_expansio
     assert citations["count"] == 2
     for draft in Claim.objects.exclude(publication_status=PUBLISHED):
         assert get(client, reverse("api:claim-detail", args=[draft.key])).status_code == 404
+
+
+def test_citations_are_listed_by_claim_article_or_change_never_all_at_once(client):
+    claim = make_public_claim()
+    refused = get(client, reverse("api:citation-list"), stance="supports")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["claim"]
+    article = claim.citations.first().article
+    assert get(client, reverse("api:citation-list"), article=article.key).json()["count"] == 1
+    assert get(client, reverse("api:citation-list"), claim=claim.key, stance="disputes").json()["count"] == 1
 
 
 def test_a_claim_without_expand_gives_keys_and_links_and_with_it_the_records(client):

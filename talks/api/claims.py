@@ -225,9 +225,13 @@ def last_public_change_of(prefix: str):
 
 
 class CitationFilter(django_filters.FilterSet):
-    """Citations of one claim or of one article (by stable key), or of one stance."""
+    """Citations of one claim or of one article (by stable key), or changed since a moment, and of
+    one stance. One of the first three is required: counting all 600,000 citations of the demo
+    archive joined to their claims and articles took 3.5 s; every citation is in /citations.csv."""
 
-    claim = django_filters.CharFilter(field_name="claim__key", help_text="The claim's stable key.")
+    claim = django_filters.CharFilter(
+        field_name="claim__key", help_text="The claim's stable key (or give article or updated_since)."
+    )
     article = django_filters.CharFilter(field_name="article__key", help_text="The article's stable key.")
     stance = django_filters.ChoiceFilter(choices=Citation.Stance.choices)
     updated_since = MomentFilter(method=citation_changed_since, help_text=UPDATED_SINCE_HELP)
@@ -235,6 +239,19 @@ class CitationFilter(django_filters.FilterSet):
     class Meta:
         model = Citation
         fields = []
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if valid and not any(self.form.cleaned_data.get(name) for name in NARROWING_CITATIONS):
+            self.form.add_error(
+                "claim",
+                "Give claim, article or updated_since: the whole list of citations is /citations.csv.",
+            )
+            return False
+        return valid
+
+
+NARROWING_CITATIONS = ("claim", "article", "updated_since")
 
 
 class CitationSerializer(serializers.ModelSerializer):
