@@ -273,3 +273,20 @@ def test_the_docs_page_loads_only_its_own_files_under_the_sites_csp(client):
     script = client.get(reverse("api:docs") + "?script=")
     assert script["Content-Type"].startswith("application/javascript")
     assert reverse("api:schema") in script.content.decode()
+
+
+def test_removals_logged_before_keys_were_are_named_from_their_address_by_the_migration(client):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from talks.models import PublicChange
+
+    migration = import_module("talks.migrations.0028_public_changes_name_stable_keys")
+    claim = withdrawn(make_public_claim())
+    person = make_participant(publication_status=PUBLISHED)
+    person.delete()
+    PublicChange.objects.update(record_key="")
+    migration.name_earlier_entries(apps, None)
+    removals = get(client, reverse("api:removal-list")).json()["results"]
+    assert [row["record_key"] for row in removals] == [claim.key, person.slug]
