@@ -84,6 +84,8 @@ def served_archive(log: Path | None = None) -> Iterator[Server]:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         "WEB_THREADS": str(SERVER_THREADS),  # sizes each worker's database pool (config/settings.py)
+        # One client times or loads every page: the API's per-client limit would refuse it.
+        "API_THROTTLE_RATE": "off",
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "config.wsgi:application", "--worker-class", "gthread", "--workers", "2"]
