@@ -127,9 +127,11 @@ def test_updated_since_keeps_the_records_readers_saw_change_since(client):
     found = get(client, reverse("api:claim-list"), updated_since=since).json()
     assert [row["key"] for row in found["results"]] == [new.key]
     assert found["count"] == 1
-    # An offset PostgreSQL would refuse (beyond ±15:59) is the same moment in UTC.
-    offset = get(client, reverse("api:claim-list"), updated_since="2000-01-01T00:00:00+17:25")
-    assert offset.json()["count"] == 2
+    # An offset PostgreSQL would refuse (beyond ±15:59) is the same moment in UTC; the most
+    # recently changed come first.
+    offset = get(client, reverse("api:claim-list"), updated_since="2000-01-01T00:00:00+17:25").json()
+    assert [row["key"] for row in offset["results"]] == [new.key, old.key]
+    assert offset["count"] == 2
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
 
 UPDATED_SINCE_HELP = (
     "Only records whose last public change (or first publication) is at or after this moment, "
-    "ISO 8601 (2026-02-17T09:00:00Z)."
+    "ISO 8601 (2026-02-17T09:00:00Z); without `ordering`, the most recently changed first."
 )
 
 
