@@ -19,12 +19,13 @@ from talks.filters import parameters_of, unknown_parameters
 LIST_PARAMETERS = ("page", "page_size", "expand")
 
 
-def changed_since(queryset, name, since):
+def changed_since(queryset, name, since, exclude: bool = False):
     """Records readers saw change at or after `since`: their last public update, or else their first
-    publication (`last_public_change`)."""
+    publication (`last_public_change`). With `exclude`, the others."""
     if since is None:
         return queryset
-    return queryset.alias(last_change=last_public_change()).filter(last_change__gte=since)
+    changed = queryset.alias(last_change=last_public_change())
+    return changed.exclude(last_change__gte=since) if exclude else changed.filter(last_change__gte=since)
 
 
 class MomentField(django_filters.fields.IsoDateTimeField):

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from talks.api.errors import PageNotFound, ParameterError
+from talks.api.filtering import changed_since
 from talks.filters import narrowing_values
 from talks.lists import CountedPaginator
 
@@ -36,6 +37,22 @@ def changes_newest_first(filterset) -> bool:
     return data.get("updated_since") is not None and not data.get("ordering")
 
 
+UNCHANGED_COUNTED = 20_000  # at most this many unchanged records are counted to count the changed
+
+
+def changed_count(view, index, queryset) -> int | None:
+    """How many records changed since `updated_since`, when it is the only filter: all the public
+    records the list index counts, less the unchanged ones, when there are few of them (a date
+    before most changes: counting 300,000 changed claims took PostgreSQL 130 ms, the unchanged
+    ones 1 ms, from the same index). None: the paginator counts the changed ones."""
+    narrowing = narrowing_values(view.filterset)
+    if set(narrowing) != {"updated_since"}:
+        return None
+    unchanged = changed_since(view.get_queryset(), "updated_since", narrowing["updated_since"], exclude=True)
+    counted = unchanged.order_by().values("pk")[:UNCHANGED_COUNTED].count()
+    return index.total(queryset.db) - counted if counted < UNCHANGED_COUNTED else None
+
+
 class ListPagination(PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -57,11 +74,16 @@ class ListPagination(PageNumberPagination):
         if index is None:
             return CountedPaginator(queryset, size, rows=view.rows(queryset))
         if changes_newest_first(view.filterset):
-            # The index does not hold when records changed; the database counts them and walks its
-            # index of changes (the claims' `talks_claim_public_changes`), newest first, for the
-            # page's keys: listing every match's id for the index took longer when most matched.
+            # The index does not hold when records changed; the database walks its index of
+            # changes (the claims' `talks_claim_public_changes`), newest first, for the page's keys:
+            # listing every match's id for the index took longer when most matched.
             ordered = queryset.order_by(F("last_change").desc(nulls_last=True), F("pk").desc())
-            return CountedPaginator(ordered, size, rows=view.rows(view.get_queryset()))
+            return CountedPaginator(
+                ordered,
+                size,
+                known_count=changed_count(view, index, queryset),
+                rows=view.rows(view.get_queryset()),
+            )
         narrowing = narrowing_values(view.filterset) if view.filterset.is_bound else {}
         counted = index.count(queryset, narrowing, facets=False)
         return CountedPaginator(
