@@ -132,6 +132,10 @@ def test_updated_since_keeps_the_records_readers_saw_change_since(client):
     offset = get(client, reverse("api:claim-list"), updated_since="2000-01-01T00:00:00+17:25").json()
     assert [row["key"] for row in offset["results"]] == [new.key, old.key]
     assert offset["count"] == 2
+    # A record with no recorded change (written around the ORM): a copy cannot know it holds it.
+    Claim.objects.filter(pk=old.pk).update(first_published_at=None)
+    unknown = get(client, reverse("api:claim-list"), updated_since=since).json()
+    assert unknown["count"] == 2 and {row["key"] for row in unknown["results"]} == {old.key, new.key}
 
 
 @pytest.mark.parametrize(

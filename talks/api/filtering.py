@@ -7,6 +7,7 @@ import datetime
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -21,11 +22,15 @@ LIST_PARAMETERS = ("page", "page_size", "expand")
 
 def changed_since(queryset, name, since, exclude: bool = False):
     """Records readers saw change at or after `since`: their last public update, or else their first
-    publication (`last_public_change`). With `exclude`, the others."""
+    publication (`last_public_change`), and any with neither recorded (written around the ORM), which
+    a copy cannot know it holds. With `exclude`, the others: those that changed only before `since`,
+    an index range on both databases (an IS NULL on the expression is not, on SQLite)."""
     if since is None:
         return queryset
-    changed = queryset.alias(last_change=last_public_change())
-    return changed.exclude(last_change__gte=since) if exclude else changed.filter(last_change__gte=since)
+    dated = queryset.alias(last_change=last_public_change())
+    if exclude:
+        return dated.filter(last_change__lt=since)
+    return dated.filter(Q(last_change__gte=since) | Q(last_change__isnull=True))
 
 
 class MomentField(django_filters.fields.IsoDateTimeField):
@@ -48,7 +53,8 @@ class MomentFilter(django_filters.IsoDateTimeFilter):
 
 UPDATED_SINCE_HELP = (
     "Only records whose last public change (or first publication) is at or after this moment, "
-    "ISO 8601 (2026-02-17T09:00:00Z); without `ordering`, the most recently changed first."
+    "ISO 8601 (2026-02-17T09:00:00Z), and those with no recorded change; without `ordering`, the "
+    "most recently changed first."
 )
 
 
