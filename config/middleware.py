@@ -1,4 +1,4 @@
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 
 
 class RejectNulBytesMiddleware:
@@ -17,5 +17,11 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.META.get("QUERY_STRING", "") or any(
             "\x00" in value for values in request.GET.lists() for value in values[1]
         ):
+            if request.path.startswith("/api/"):  # the API answers every error in JSON, naming the parameter
+                named = [
+                    name for name, values in request.GET.lists() if any("\x00" in v for v in [name, *values])
+                ]
+                errors = {name: ["Contains a NUL byte."] for name in named} or {"detail": ["NUL byte."]}
+                return JsonResponse({"errors": errors}, status=400)
             return HttpResponseBadRequest("The query string contains a NUL byte.", content_type="text/plain")
         return self.get_response(request)

@@ -83,6 +83,24 @@ def env_seconds(name: str, default: float) -> float:
     return seconds
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A request rate as Django REST framework's throttles take it, `120/min` (per s, min, hour or
+    day), or `off` for none."""
+    raw = env_str(name) or default
+    if raw.lower() == "off":
+        return None
+    number, _, period = raw.partition("/")
+    if (
+        not number.isdigit()
+        or int(number) < 1
+        or period not in {"s", "sec", "min", "hour", "day", "m", "h", "d"}
+    ):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} must be a rate such as 120/min (per s, min, hour or day), or off."
+        )
+    return raw
+
+
 def env_header(name: str) -> tuple[str, str] | None:
     """A request header and the value that marks a request as secure: `HTTP_X_FORWARDED_PROTO=https`."""
     raw = env_str(name)
@@ -207,6 +225,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_filters",
+    # The read-only API under /api/v1/ (talks/api/): its views, its generated OpenAPI document, the
+    # documentation page's own copy of Swagger UI (no CDN under the CSP), and CORS for its GETs.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "csp",
     "simple_history",
     "axes",
@@ -215,6 +239,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, as django-cors-headers asks, so that its headers are on every answer under /api/.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -311,6 +337,52 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
+    },
+}
+
+# The read-only API (talks/api/). Anyone may read it, from any site's pages: CORS allows GET, HEAD
+# and OPTIONS from every origin under /api/ only; the rest of the site sends no CORS headers.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_EXPOSE_HEADERS = ("Link", "Retry-After")
+# Requests a client may make (by address): DRF's AnonRateThrottle counts them in Django's cache.
+# The default cache is each process's own memory, so with N server processes a client gets up to
+# N times the rate: configure a shared cache (CACHES) across app servers for an exact limit.
+API_THROTTLE_RATE = env_rate("API_THROTTLE_RATE", default="120/min")
+# How many proxies in front of Parley append to X-Forwarded-For: the client's address is read
+# that many entries from the end. 0 (the default) uses the connection's address, which a client
+# cannot forge.
+API_NUM_PROXIES = env_int("API_NUM_PROXIES", default=0, minimum=0)
+API_MAX_PAGE_SIZE = 100
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],  # public and read-only: no sessions, no CSRF
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["talks.api.errors.ClientThrottle"],
+    "NUM_PROXIES": API_NUM_PROXIES,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "talks.api.errors.json_errors",
+    "DEFAULT_VERSIONING_CLASS": None,
+    # `format` is the rounds list's filter (bilateral, ...), not a choice of renderer: JSON only.
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Parley API",
+    "DESCRIPTION": "The published archive of peace-talk rounds, read-only. Filters take the same "
+    "parameters as the lists on the site and their downloads.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from static files: the CSP allows no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DatePrecisionEnum": "sources.record_base.DatePrecision",
+        "DelegationRoleEnum": "talks.models.Delegation.Role",
+        "SeatRoleEnum": "talks.models.Membership.Role",
     },
 }
 

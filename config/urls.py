@@ -12,5 +12,6 @@ admin.site.index_template = "admin/parley_index.html"
 urlpatterns = [
     path(f"{settings.ADMIN_URL}deleted/", admin.site.admin_view(deleted_records), name="deleted_records"),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("api/v1/", include("talks.api.urls")),
     path("", include("talks.urls")),
 ]

@@ -132,6 +132,12 @@ class Entry:
         )
 
 
+def stable_key(record) -> str:
+    """The key researchers and imports know a record by (talks/dataset/tables.py): a claim's or an
+    article's `key`, any other record's slug."""
+    return getattr(record, "key", None) or getattr(record, "slug", None) or ""
+
+
 class Log:
     """The entries of the changes being made, one per record, until they are written."""
 
@@ -153,6 +159,7 @@ class Log:
                 record_type=str(entry.record._meta.verbose_name),
                 record_label=str(entry.record)[:300],
                 record_path=entry.record.get_absolute_url(),
+                record_key=stable_key(entry.record),
                 changed_fields=entry.changed_fields()[:500],
                 note=" ".join(entry.notes),
             )

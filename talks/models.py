@@ -919,6 +919,9 @@ class PublicChange(models.Model):
     record_type = models.CharField(max_length=64)  # the model's verbose name: "round", "claim", ...
     record_label = models.CharField(max_length=300)
     record_path = models.CharField(max_length=300, help_text="The record's public address.")
+    # Its stable key (a slug; a claim's or an article's `key`), which outlives the record: the API's
+    # feed of removals (/api/v1/removals/) names what a copy of the archive must drop by it.
+    record_key = models.CharField(max_length=64, blank=True)
     changed_fields = models.CharField(max_length=500, blank=True)
     note = models.TextField(blank=True, help_text="The editor's public note, or the reason for a withdrawal.")
 

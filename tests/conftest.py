@@ -80,3 +80,9 @@ def chief_client(editor, chief):
     chief_client = Client()
     chief_client.force_login(chief)
     return chief_client
+
+
+@pytest.fixture
+def unthrottled_api(settings):
+    """The API without its per-client limit: the tests' requests all come from one address."""
+    settings.API_THROTTLE_RATE = None

@@ -1,6 +1,7 @@
 """What the load commands (`run_benchmark`, `run_soak`) share: the demo archive served as `make serve`
 serves it, the public pages they request, and how they summarise timings."""
 
+import datetime
 import os
 import socket
 import subprocess
@@ -11,11 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from sources.models import SourceArticle
 from talks.models import Claim, Disagreement, Issue, Participant, Round, Track
@@ -81,6 +84,8 @@ def served_archive(log: Path | None = None) -> Iterator[Server]:
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_SECURE_COOKIES": "0",
         "WEB_THREADS": str(SERVER_THREADS),  # sizes each worker's database pool (config/settings.py)
+        # One client times or loads every page: the API's per-client limit would refuse it.
+        "API_THROTTLE_RATE": "off",
     }
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [str(gunicorn), "config.wsgi:application", "--worker-class", "gthread", "--workers", "2"]
@@ -208,4 +213,58 @@ def sample_pages() -> dict[str, list[str]]:
             for number in numbers
         ],
         "downloads page": [reverse("downloads")],
+    }
+
+
+# Each API list the benchmark times, beside the HTML list page (in `sample_pages`) it mirrors.
+API_BESIDE_PAGE = {
+    "api claims": "claim list",
+    "api claims, filtered": "claim list, filtered",
+    "api claims, broad filter": "claim list, broad filter",
+    "api claims, text filter": "claim list, text filter",
+    "api claims, expanded": "claim list",
+    "api claims, updated since": "claim list",
+    "api rounds": "round list",
+    "api rounds, filtered": "round list, filtered",
+    "api articles": "source list",
+    "api articles, filtered": "source list, filtered",
+    "api people": "participant list",
+    "api issues": "issue list",
+    "api disagreements": "disagreement list",
+    "api citations": None,
+    "api removals": None,
+    "api releases": None,
+}
+
+
+def sample_api_pages() -> dict[str, list[str]]:
+    """The API's list endpoints, plain and filtered, with the parameters the HTML lists are timed
+    with (`sample_pages`), so each can be read beside its page."""
+    pages = sample_pages()
+
+    def api(name: str, html: str) -> list[str]:
+        return [reverse(name) + url[url.index("?") :] if "?" in url else reverse(name) for url in pages[html]]
+
+    claim = Claim.objects.published().order_by("-pk").first()
+    recent = (timezone.now() - datetime.timedelta(days=7)).isoformat()
+    return {
+        "api claims": api("api:claim-list", "claim list"),
+        "api claims, filtered": api("api:claim-list", "claim list, filtered"),
+        "api claims, broad filter": api("api:claim-list", "claim list, broad filter"),
+        "api claims, text filter": api("api:claim-list", "claim list, text filter"),
+        "api claims, expanded": [
+            reverse("api:claim-list") + "?expand=round,speaker,party,issues,citations,disagreements"
+        ],
+        "api claims, updated since": [reverse("api:claim-list") + "?" + urlencode({"updated_since": recent})],
+        "api rounds": api("api:round-list", "round list")
+        + [reverse("api:round-list") + "?expand=delegations"],
+        "api rounds, filtered": api("api:round-list", "round list, filtered"),
+        "api articles": api("api:article-list", "source list"),
+        "api articles, filtered": api("api:article-list", "source list, filtered"),
+        "api people": api("api:person-list", "participant list"),
+        "api issues": api("api:issue-list", "issue list"),
+        "api disagreements": api("api:disagreement-list", "disagreement list"),
+        "api citations": [reverse("api:citation-list") + (f"?claim={claim.key}" if claim else "")],
+        "api removals": [reverse("api:removal-list") + "?" + urlencode({"since": recent})],
+        "api releases": [reverse("api:release-list")],
     }

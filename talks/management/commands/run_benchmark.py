@@ -12,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from sources.models import SourceArticle
 from sources.record_base import PublicationStatus
 from talks.management.served import (
+    API_BESIDE_PAGE,
     percentile,
     reference_loop_ms,
     require_demo_archive,
+    sample_api_pages,
     sample_pages,
     served_archive,
 )
@@ -85,6 +87,7 @@ class Command(BaseCommand):
         seconds = write_seconds
         require_demo_archive()
         self.pages = sample_pages()
+        api_pages = sample_api_pages()
         with served_archive() as server:
             claims = Claim.objects.count()
             self.stdout.write(
@@ -92,18 +95,35 @@ class Command(BaseCommand):
                 f"reference loop {reference_loop_ms():.0f} ms."
             )
             self.stdout.write(f"{'page':<28}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}")
+            html_p95 = {}
             for name, urls in self.pages.items():
                 timings = [self.timed_get(server.url + urls[n % len(urls)]) for n in range(requests)]
+                html_p95[name] = percentile(timings, 0.95)
                 self.stdout.write(
                     f"{name:<28}{statistics.median(timings):>9.1f}{percentile(timings, 0.95):>9.1f}"
                     f"{self.queries(urls[0]):>9}"
                 )
+            self.measure_api(server.url, api_pages, requests, html_p95)
             self.measure_writes_while_reading(server.url, seconds)
             if not skip_exports:
                 self.stdout.write(f"\n{'export':<28}{'rows':>10}{'seconds':>9}{'rows/s':>10}{'peak MiB':>10}")
                 for name in EXPORTS:
                     self.measure_export(server.url, name, server.pid)
             self.stdout.write(f"\nReference loop after the run: {reference_loop_ms():.0f} ms.")
+
+    def measure_api(self, base: str, pages: dict, requests: int, html_p95: dict):
+        """The API's list endpoints (talks/api/), each beside the p95 of the HTML list it mirrors."""
+        self.stdout.write(
+            f"\n{'api endpoint':<28}{'p50 ms':>9}{'p95 ms':>9}{'queries':>9}  HTML list (p95 ms)"
+        )
+        for name, urls in pages.items():
+            timings = [self.timed_get(base + urls[n % len(urls)]) for n in range(requests)]
+            page = API_BESIDE_PAGE.get(name)
+            beside = f"  {page} ({html_p95[page]:.1f})" if page in html_p95 else ""
+            self.stdout.write(
+                f"{name:<28}{statistics.median(timings):>9.1f}{percentile(timings, 0.95):>9.1f}"
+                f"{self.queries(urls[0]):>9}{beside}"
+            )
 
     def timed_get(self, url) -> float:
         started = time.perf_counter()
