@@ -3,13 +3,15 @@ errors in JSON naming the parameter; CORS for GETs under /api/ only; the per-cli
 removals feed and releases."""
 
 import datetime
+import json
 
 import pytest
 from django.core.cache import cache
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
-from talks.models import Claim, Release
+from talks.models import Claim
+from talks.releases import cut_release
 from tests.builders import (
     PUBLISHED,
     make_article,
@@ -246,27 +248,26 @@ def test_removals_list_withdrawals_and_deletions_of_public_records_by_stable_key
 
 
 def test_releases_give_their_checksum_counts_changelog_and_download(client):
-    release = Release.objects.create(
-        version="2026.1",
-        released_at=timezone.now(),
-        notes="For the report.",
-        file_name="parley-2026.1.zip",
-        size=1234,
-        sha256="a" * 64,
-        record_counts={"claims": 3},
-        changelog={"claims": {"added": ["a", "b"], "changed": [], "removed": ["c"]}},
-    )
-    (row,) = get(client, reverse("api:release-list")).json()["results"]
+    withdrawn = make_public_claim()
+    first = cut_release(site_url="https://parley.example.org")
+    withdrawn.publication_status = "withdrawn"
+    withdrawn.save()
+    release = cut_release(site_url="https://parley.example.org", notes="For the report.")
+    rows = get(client, reverse("api:release-list")).json()["results"]
+    assert [row["version"] for row in rows] == [release.version, first.version]
+    (row, _) = rows
     assert row == get(client, reverse("api:release-detail", args=[release.version])).json()
-    assert row["changelog_summary"] == {"claims": {"added": 2, "changed": 0, "removed": 1}}
-    assert (row["sha256"], row["size"], row["record_counts"]) == ("a" * 64, 1234, {"claims": 3})
-    try:
-        download = reverse("release_download", args=[release.version, release.file_name])
-    except NoReverseMatch:  # the releases' own pages are not in this branch yet
-        assert row["download_url"] is None
-    else:
-        assert row["download_url"].endswith(download)
-        assert row["html_url"].endswith(reverse("release_detail", args=[release.version]))
+    assert row["previous"] == first.version and row["notes"] == "For the report."
+    assert row["changelog"]["previous"] == first.version
+    assert row["changelog"]["tables"]["claims"] == {"withdrawn": {"count": 1, "keys": [withdrawn.key]}}
+    assert (row["sha256"], row["size"]) == (release.sha256, release.size)
+    assert row["record_counts"]["claims"] == 0
+    assert row["download_url"] == "http://testserver" + reverse(
+        "release_download", args=[release.version, release.file_name]
+    )
+    assert row["html_url"] == "http://testserver" + reverse("release_detail", args=[release.version])
+    downloaded = client.get(row["changelog_url"])
+    assert downloaded.status_code == 200 and json.loads(downloaded.content)["version"] == release.version
 
 
 def test_the_docs_page_loads_only_its_own_files_under_the_sites_csp(client):

@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from talks.releases import cut_release
+
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded_module", "unthrottled_api")]
 
 EXAMPLES = 10
@@ -46,6 +48,7 @@ def test_the_document_has_every_operation(api_schema):
 
 
 def test_every_operation_answers_without_server_errors_and_as_documented(api_schema):
+    cut_release(site_url="https://parley.example.org")  # so that the releases list has one to check
     for result in api_schema.get_all_operations():
         operation = result.ok()
 

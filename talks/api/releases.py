@@ -2,7 +2,7 @@
 feed of withdrawals and deletions that lets a copy of the archive stay in step."""
 
 import django_filters
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field, extend_schema_view
 from rest_framework import serializers
 
@@ -11,19 +11,13 @@ from talks.api.filtering import MomentFilter
 from talks.models import PublicChange, Release
 
 
-def reversed_or_none(request, name: str, *args) -> str | None:
-    try:
-        return absolute(request, reverse(name, args=args))
-    except NoReverseMatch:  # the releases' pages come with talks/releases.py
-        return None
-
-
 class ReleaseSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    changelog_url = serializers.SerializerMethodField()
     previous = serializers.SlugRelatedField(slug_field="version", read_only=True, allow_null=True)
-    changelog_summary = serializers.SerializerMethodField()
+    changelog = serializers.SerializerMethodField()
 
     class Meta:
         model = Release
@@ -39,37 +33,55 @@ class ReleaseSerializer(serializers.ModelSerializer):
             "sha256",
             "download_url",
             "record_counts",
-            "changelog_summary",
+            "changelog",
+            "changelog_url",
         ]
+
+    def linked(self, name: str, *args) -> str:
+        return absolute(self.context.get("request"), reverse(name, args=args))
 
     @extend_schema_field({"type": "string", "format": "uri"})
     def get_url(self, release) -> str:
-        return absolute(self.context.get("request"), reverse("api:release-detail", args=[release.version]))
+        return self.linked("api:release-detail", release.version)
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
-    def get_html_url(self, release) -> str | None:
-        return reversed_or_none(self.context.get("request"), "release_detail", release.version)
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_html_url(self, release) -> str:
+        return self.linked("release_detail", release.version)
 
-    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
-    def get_download_url(self, release) -> str | None:
-        return reversed_or_none(
-            self.context.get("request"), "release_download", release.version, release.file_name
-        )
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_download_url(self, release) -> str:
+        return self.linked("release_download", release.version, release.file_name)
+
+    @extend_schema_field({"type": "string", "format": "uri"})
+    def get_changelog_url(self, release) -> str:
+        return self.linked("release_download", release.version, "changelog.json")
 
     @extend_schema_field(
         {
             "type": "object",
-            "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}},
-            "description": "By table: how many records were added, changed and removed since the "
-            "previous release.",
+            "description": "By table that changed since the previous release: for each kind of change "
+            "(added, changed, withdrawn, removed) the number of records and the first of their keys. "
+            "Every key is in changelog_url.",
+            "properties": {
+                "previous": {"type": "string", "nullable": True},
+                "tables": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "properties": {
+                                "count": {"type": "integer"},
+                                "keys": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                    },
+                },
+            },
         }
     )
-    def get_changelog_summary(self, release) -> dict:
-        return {
-            table: {change: len(keys) for change, keys in changes.items()}
-            for table, changes in (release.changelog or {}).items()
-            if isinstance(changes, dict)
-        }
+    def get_changelog(self, release) -> dict:
+        return release.changelog
 
 
 class ReleaseFilter(django_filters.FilterSet):
