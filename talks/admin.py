@@ -595,14 +595,8 @@ class ClaimIssueAdmin(admin.ModelAdmin):
     autocomplete_fields = ["claim", "issue"]
 
 
-@admin.register(PublicChange)
-class PublicChangeAdmin(admin.ModelAdmin):
-    """The public corrections log, as editors see it: written by the archive itself, never by hand."""
-
-    list_display = ["at", "kind", "record_type", "record_label", "changed_fields", "note"]
-    list_filter = ["kind", "record_type"]
-    search_fields = ["record_label", "note"]
-    date_hierarchy = "at"
+class WrittenByTheArchive:
+    """Records the archive writes itself: editors read them, and no one adds, edits or deletes one."""
 
     def has_add_permission(self, request):
         return False
@@ -612,6 +606,16 @@ class PublicChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PublicChange)
+class PublicChangeAdmin(WrittenByTheArchive, admin.ModelAdmin):
+    """The public corrections log, as editors see it: written by the archive itself, never by hand."""
+
+    list_display = ["at", "kind", "record_type", "record_label", "changed_fields", "note"]
+    list_filter = ["kind", "record_type"]
+    search_fields = ["record_label", "note"]
+    date_hierarchy = "at"
 
 
 class CutReleaseForm(forms.Form):
@@ -631,22 +635,13 @@ class CutReleaseForm(forms.Form):
 
 
 @admin.register(Release)
-class ReleaseAdmin(admin.ModelAdmin):
+class ReleaseAdmin(WrittenByTheArchive, admin.ModelAdmin):
     """Releases are cut, never added by hand, edited or deleted: a cited version must stay as it was."""
 
     list_display = ["version", "released_at", "size", "sha256", "cut_by", "notes"]
     readonly_fields = ["version", "released_at", "cut_by", "notes", "previous", "file_name", "size", "sha256"]
     exclude = ["record_counts", "changelog"]
     date_hierarchy = "released_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         cut = path("cut/", self.admin_site.admin_view(self.cut_view), name="talks_release_cut")
