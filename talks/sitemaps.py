@@ -34,6 +34,7 @@ PAGES = [  # the public pages that are not records
     "disagreement_list",
     "about",
     "downloads",
+    "release_list",
     "changes",
 ]
 # Each kind of record: its model, the detail page's URL name and the field its URL is made of.
