@@ -17,7 +17,9 @@ from tests.builders import (
     make_article,
     make_citation,
     make_claim,
+    make_delegation,
     make_issue,
+    make_membership,
     make_participant,
     make_public_claim,
     make_round,
@@ -76,6 +78,8 @@ def test_drafts_and_withdrawn_records_appear_in_no_list_detail_count_or_expansio
     for name in EVERY_LIST:
         query = {
             "api:claim-list": {"expand": CLAIM_EXPANSIONS},
+            "api:person-list": {"expand": "seats"},
+            "api:issue-list": {"expand": "sub_issues"},
             "api:citation-list": {"updated_since": "2000-01-01T00:00:00Z"},
         }.get(name, {})
         body = get(client, reverse(name), **query)
@@ -119,6 +123,38 @@ def test_a_claim_without_expand_gives_keys_and_links_and_with_it_the_records(cli
     expanded = get(client, url, expand="speaker,citations").json()["expanded"]
     assert set(expanded) == {"speaker", "citations"}
     assert expanded["speaker"]["name"] == claim.speaker.name
+
+
+def test_people_expand_to_their_seats_at_published_rounds_only(client):
+    person = make_participant(publication_status=PUBLISHED)
+    public_round = make_round(title="The public round", publication_status=PUBLISHED)
+    make_membership(participant=person, delegation=make_delegation(round=public_round), title="Envoy")
+    make_membership(participant=person, delegation=make_delegation(round=make_round(title="A draft round")))
+    plain = get(client, reverse("api:person-detail", args=[person.slug])).json()
+    assert "expanded" not in plain
+    for response in [
+        get(client, reverse("api:person-detail", args=[person.slug]), expand="seats"),
+        get(client, reverse("api:person-list"), expand="seats"),
+    ]:
+        assert "draft round" not in response.content.decode().lower()
+    (seat,) = get(client, reverse("api:person-detail", args=[person.slug]), expand="seats").json()[
+        "expanded"
+    ]["seats"]
+    assert (seat["round"], seat["round_title"], seat["title"]) == (
+        public_round.slug,
+        "The public round",
+        "Envoy",
+    )
+
+
+def test_issues_expand_to_their_published_sub_issues_only(client):
+    parent = make_issue(name="Security", publication_status=PUBLISHED)
+    make_issue(name="Guarantees", parent=parent, publication_status=PUBLISHED)
+    make_issue(name="A draft sub-issue", parent=parent)
+    body = get(client, reverse("api:issue-detail", args=[parent.slug]), expand="sub_issues").json()
+    assert body["expanded"]["sub_issues"] == [{"slug": "guarantees", "name": "Guarantees"}]
+    listed = get(client, reverse("api:issue-list"), expand="sub_issues").content.decode()
+    assert "A draft sub-issue" not in listed
 
 
 def test_updated_since_keeps_the_records_readers_saw_change_since(client):

@@ -117,7 +117,31 @@ class RoundViewSet(PublicViewSet):
 # --- People -----------------------------------------------------------------------------------
 
 
-class PersonSerializer(Linked, Dated, serializers.ModelSerializer):
+class PersonSeatSerializer(serializers.ModelSerializer):
+    round = serializers.SlugRelatedField(source="delegation.round", slug_field="slug", read_only=True)
+    round_title = serializers.CharField(source="delegation.round.title")
+    party = serializers.SlugRelatedField(source="delegation.party", slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["round", "round_title", "party", "role", "title"]
+
+
+class PersonExpansions(Expanded):
+    seats = PersonSeatSerializer(source="public_seats", many=True, required=False)
+
+
+def public_seats_of_people(queryset):
+    """Each person's seats at published rounds, earliest round first."""
+    seats = (
+        Membership.objects.published()
+        .select_related("delegation__round", "delegation__party")
+        .order_by(F("delegation__round__start_date").asc(nulls_last=True), "id")
+    )
+    return queryset.prefetch_related(Prefetch("memberships", queryset=seats, to_attr="public_seats"))
+
+
+class PersonSerializer(Linked, Dated, WithExpansions, serializers.ModelSerializer):
     api_url_name = "api:person-detail"
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
@@ -126,6 +150,7 @@ class PersonSerializer(Linked, Dated, serializers.ModelSerializer):
     party_name = serializers.CharField(source="party.name", allow_null=True, default=None)
     seat_roles = serializers.SerializerMethodField()
     claims_url = serializers.SerializerMethodField()
+    expanded = PersonExpansions(source="*", required=False)
 
     class Meta:
         model = Participant
@@ -142,6 +167,7 @@ class PersonSerializer(Linked, Dated, serializers.ModelSerializer):
             "claims_url",
             "first_published_at",
             "last_public_change",
+            "expanded",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -160,26 +186,44 @@ class PersonSerializer(Linked, Dated, serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    **documented(PersonSerializer, description="Published people, as /participants/ filters them.")
+    **documented(PersonSerializer, ("seats",), "Published people, as /participants/ filters them.")
 )
 class PersonViewSet(PublicViewSet):
     list_name = "participants"
     filterset_class = with_updated_since(LISTS["participants"].filterset)
     serializer_class = PersonSerializer
+    expansions = {"seats": public_seats_of_people}
 
     def rows(self, queryset):
-        return queryset.select_related("party").annotate(last_change=last_public_change())
+        return super().rows(queryset.select_related("party").annotate(last_change=last_public_change()))
 
 
 # --- Issues -----------------------------------------------------------------------------------
 
 
-class IssueSerializer(Linked, Dated, serializers.ModelSerializer):
+class SubIssueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Issue
+        fields = ["slug", "name"]
+
+
+class IssueExpansions(Expanded):
+    sub_issues = SubIssueSerializer(source="public_sub_issues", many=True, required=False)
+
+
+def public_sub_issues(queryset):
+    """Each issue's published sub-issues, by name."""
+    children = Issue.objects.published().order_by("name", "pk")
+    return queryset.prefetch_related(Prefetch("children", queryset=children, to_attr="public_sub_issues"))
+
+
+class IssueSerializer(Linked, Dated, WithExpansions, serializers.ModelSerializer):
     api_url_name = "api:issue-detail"
     url = serializers.SerializerMethodField()
     html_url = serializers.SerializerMethodField()
     parent = KeyOfPublic()
     claims_url = serializers.SerializerMethodField()
+    expanded = IssueExpansions(source="*", required=False)
 
     class Meta:
         model = Issue
@@ -193,6 +237,7 @@ class IssueSerializer(Linked, Dated, serializers.ModelSerializer):
             "claims_url",
             "first_published_at",
             "last_public_change",
+            "expanded",
         ]
 
     @extend_schema_field({"type": "string", "format": "uri"})
@@ -200,17 +245,18 @@ class IssueSerializer(Linked, Dated, serializers.ModelSerializer):
         return claims_link(self, "issue", issue.slug)
 
 
-@extend_schema_view(**documented(IssueSerializer, description="Published issues, in name order."))
+@extend_schema_view(**documented(IssueSerializer, ("sub_issues",), "Published issues, in name order."))
 class IssueViewSet(PublicViewSet):
     list_name = "issues"
     filterset_class = with_updated_since(LISTS["issues"].filterset)
     serializer_class = IssueSerializer
+    expansions = {"sub_issues": public_sub_issues}
 
     def get_queryset(self):
         return super().get_queryset().order_by("name", "pk")
 
     def rows(self, queryset):
-        return queryset.select_related("parent").annotate(last_change=last_public_change())
+        return super().rows(queryset.select_related("parent").annotate(last_change=last_public_change()))
 
 
 # --- Disagreements ----------------------------------------------------------------------------
