@@ -94,6 +94,17 @@ def record_title(record) -> str:
     return title if len(title) <= LONGEST_TITLE else title[: LONGEST_TITLE - 1].rstrip() + "…"
 
 
+def as_last_published(record):
+    """A withdrawn record as readers last saw it, from its history: what was edited after it was
+    withdrawn was never public. None when its history holds no published version."""
+    version = (
+        record.history.filter(publication_status=PublicationStatus.PUBLISHED)
+        .order_by("-history_date", "-history_id")
+        .first()
+    )
+    return version.instance if version is not None else None
+
+
 def latest_release() -> tuple[str, datetime.datetime] | None:
     """The version and date of the newest release, one query; none before the first is cut."""
     return Release.objects.values_list("version", "released_at").first()
@@ -105,6 +116,8 @@ def standing_in_release(record, release) -> tuple[str | None, str]:
     if release is None:
         return None, "no release of the archive yet"
     version, released_at = release
+    if record.withdrawn_at is not None and record.withdrawn_at <= released_at:
+        return None, f"withdrawn before release {version}"
     first, last = record.first_published_at, record.public_updated_at or record.first_published_at
     if first is None or first > released_at:
         return None, f"published after the latest release ({version})"
@@ -113,8 +126,9 @@ def standing_in_release(record, release) -> tuple[str | None, str]:
     return version, f"as in release {version}"
 
 
-def citation_for(request, record) -> RecordCitation | None:
-    """The citation of `record` as `request` reaches it; none for a draft (an editor's preview)."""
+def citation_for(request, record, as_published=None) -> RecordCitation | None:
+    """The citation of `record` as `request` reaches it; none for a draft (an editor's preview). A
+    withdrawn record is cited as it was last published (`as_published`, from `as_last_published`)."""
     if record.publication_status not in (PublicationStatus.PUBLISHED, PublicationStatus.WITHDRAWN):
         return None
     kind, key_field, lookup = KINDS[type(record)]
@@ -122,10 +136,17 @@ def citation_for(request, record) -> RecordCitation | None:
     last = record.public_updated_at or first
     withdrawn = record.publication_status == PublicationStatus.WITHDRAWN
     release, note = standing_in_release(record, latest_release())
+    if withdrawn:
+        as_published = as_published or as_last_published(record)
+        title = (
+            record_title(as_published) if as_published else f"Withdrawn {kind} {getattr(record, key_field)}"
+        )
+    else:
+        title = record_title(record)
     return RecordCitation(
         kind=kind,
         key=getattr(record, key_field),
-        title=record_title(record),
+        title=title,
         url=request.build_absolute_uri(record.get_absolute_url()),
         first_published=timezone.localdate(first) if first else None,
         last_changed=timezone.localdate(last) if last else None,

@@ -177,8 +177,16 @@ def release_file(request, version, file_name):
             archive, as_attachment=True, filename=file_name, content_type="application/zip"
         )
     else:
-        with archive, zipfile.ZipFile(archive) as package:
-            content = package.read(f"{Path(release.file_name).stem}/{file_name}")
+        try:
+            with archive, zipfile.ZipFile(archive) as package:
+                content = package.read(f"{Path(release.file_name).stem}/{file_name}")
+        except (zipfile.BadZipFile, KeyError):
+            logger.error(
+                "The file of release %s is damaged: %s", release.version, releases.release_file(release)
+            )
+            raise Http404(
+                "This release's file is damaged on the server. Its checksum is on the release's page."
+            ) from None
         response = HttpResponse(content, content_type=RELEASE_MEMBERS[file_name])
         response["Content-Disposition"] = f'inline; filename="{file_name}"'
     response["Cache-Control"] = FOR_EVER

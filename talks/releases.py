@@ -42,6 +42,8 @@ CHANGE_KINDS = ("added", "changed", "withdrawn", "removed")
 KEYS_SHOWN = 20
 # CHANGELOG.md lists the keys of a kind of change up to this many; changelog.json always lists all.
 KEYS_LISTED = 1000
+# Any number, the same in every process: the advisory lock that makes cuts take turns on PostgreSQL.
+RELEASE_LOCK = 2026_12_03
 
 
 class ReleaseError(Exception):
@@ -57,12 +59,18 @@ def release_file(release: Release) -> Path:
 
 
 def next_version(day: datetime.date) -> str:
-    """The day's next version: `2026.12.03.1`, then `.2`. Releases are never deleted, so counting the
-    day's releases never gives a version back; the unique version refuses one cut concurrently."""
+    """The day's next version: `2026.12.03.1`, then `.2`. Counted from the releases recorded and
+    from the files in RELEASES_DIR, so that a database restored from a backup older than a release
+    never gives that release's version, and its file, to different data."""
     prefix = f"{day:%Y.%m.%d}."
+    recorded = Release.objects.filter(version__startswith=prefix).values_list("version", flat=True)
+    on_disk = [
+        path.name.removeprefix("parley-").removesuffix(".zip")
+        for path in releases_dir().glob(f"parley-{prefix}*.zip")
+    ]
     serials = [
         int(version.removeprefix(prefix))
-        for version in Release.objects.filter(version__startswith=prefix).values_list("version", flat=True)
+        for version in [*recorded, *on_disk]
         if version.removeprefix(prefix).isdigit()
     ]
     return f"{prefix}{max(serials, default=0) + 1}"
@@ -315,13 +323,31 @@ def write_text(path: Path, text: str) -> None:
 
 def check_can_cut() -> None:
     """Refuse before any work when the changelog could not be written: the previous release's zip
-    is missing (restore RELEASES_DIR from its backup)."""
+    is missing or is not the file released (restore RELEASES_DIR from its backup)."""
     previous = Release.objects.first()
-    if previous is not None and not release_file(previous).is_file():
+    if previous is None:
+        return
+    path = release_file(previous)
+    if not path.is_file():
         raise ReleaseError(
-            f"The previous release's file is missing ({release_file(previous)}), so no changelog can be "
-            "written against it. Restore the releases folder from its backup, then cut again."
+            f"The previous release's file is missing ({path}), so no changelog can be written against "
+            "it. Restore the releases folder from its backup, then cut again."
         )
+    if sha256_of(path) != previous.sha256:
+        raise ReleaseError(
+            f"The previous release's file ({path}) is not the file released: its SHA-256 differs from "
+            f"the one recorded ({previous.sha256}). Restore it from the backup, then cut again."
+        )
+
+
+def only_one_cut_at_a_time(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Inside a transaction, wait for any other cut to end. SQLite's IMMEDIATE transactions already
+    take turns; on PostgreSQL a transaction-level advisory lock does it, and the query that follows
+    sees the release another cut has just saved."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RELEASE_LOCK])
 
 
 def cut_release(site_url: str, notes: str = "", cut_by=None, now: datetime.datetime | None = None) -> Release:
@@ -366,12 +392,12 @@ def cut_release(site_url: str, notes: str = "", cut_by=None, now: datetime.datet
         final = target_dir / partial.name
         try:
             with transaction.atomic():
-                if Release.objects.select_for_update().first() != previous:
+                only_one_cut_at_a_time()
+                if Release.objects.first() != previous:
                     raise ReleaseError("Another release was cut meanwhile; nothing was saved. Cut again.")
                 release.save()
-                # A file already there was left by a cut that failed before saving its row.
-                os.replace(partial, final)
-        except IntegrityError as error:
+                os.link(partial, final)  # never over an existing file: a release's file never changes
+        except (IntegrityError, FileExistsError) as error:
             raise ReleaseError(
                 f"Release {version} was cut meanwhile by someone else; nothing was saved. Cut again."
             ) from error

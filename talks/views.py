@@ -15,7 +15,7 @@ from django.views.generic import ListView, TemplateView
 
 from sources.models import SourceArticle
 from sources.record_base import PublicationStatus, public_condition
-from talks.citing import citation_for
+from talks.citing import as_last_published, citation_for
 from talks.filters import issue_ids_beneath, published_issue_children, published_issue_ids_beneath
 from talks.lists import ARTICLES, CLAIMS, PEOPLE, ROUNDS
 from talks.models import (
@@ -70,7 +70,12 @@ def public_record_or_notice(request, queryset, **lookup):
         return draft_for_preview(request, queryset, lookup), None
     if record.publication_status == PublicationStatus.WITHDRAWN:
         # Still citable, marked withdrawn: what someone cited before must stay citable.
-        context = {"record": record, "citation": citation_for(request, record)}
+        as_published = as_last_published(record)
+        context = {
+            "record": record,
+            "label": str(as_published) if as_published else f"{record._meta.verbose_name} {record.pk}",
+            "citation": citation_for(request, record, as_published),
+        }
         return None, render(request, "withdrawn.html", context, status=410)
     return record, None
 

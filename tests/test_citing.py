@@ -240,6 +240,32 @@ def test_a_withdrawn_record_stays_citable_marked_withdrawn(client):
     assert f"withdrawn from the archive on {claim.withdrawn_at.date().isoformat()}" in entry
 
 
+def test_a_withdrawn_record_is_cited_and_named_as_it_was_last_published_not_as_edited_since(client):
+    claim = make_public_claim(text="What readers saw")
+    claim.publication_status = "withdrawn"
+    claim.withdrawal_reason = "Retracted."
+    claim.save()
+    claim.text = "Words written after the withdrawal, never public"
+    claim.save()
+    pages = [
+        client.get(claim.get_absolute_url()),
+        client.get(reverse("claim_cite_bib", args=[claim.pk])),
+        client.get(reverse("claim_cite_json", args=[claim.pk])),
+    ]
+    for page in pages:
+        text = page.content.decode()
+        assert "never public" not in text and "What readers saw" in text
+
+
+def test_a_record_withdrawn_before_the_latest_release_is_not_cited_as_in_it(client):
+    claim = make_public_claim()
+    claim.publication_status = "withdrawn"
+    claim.save()
+    cut_release(released_at=timezone.now() + datetime.timedelta(minutes=1))
+    entry = client.get(reverse("claim_cite_bib", args=[claim.pk])).content.decode()
+    assert "version = " not in entry and "withdrawn before release 2026.12.01" in entry
+
+
 def test_a_source_articles_citation_cites_parleys_record_of_it_not_the_article(rf):
     article = make_article(
         headline="Talks & {tensions}", url="https://news.example/talks", publication_status=PUBLISHED

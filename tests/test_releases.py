@@ -166,6 +166,46 @@ def test_a_release_is_refused_when_the_previous_releases_file_is_missing():
 
 
 @pytest.mark.django_db
+def test_a_version_whose_file_exists_is_never_given_again_even_to_a_restored_database():
+    make_public_claim()
+    first = cut(now=A_DAY)
+    released = releases.release_file(first).read_bytes()
+    Release.objects.all().delete()  # the database restored from a backup older than the release
+    second = cut(now=A_DAY + datetime.timedelta(hours=1))
+    assert second.version == "2026.12.03.2"
+    assert releases.release_file(first).read_bytes() == released
+
+
+@pytest.mark.django_db
+def test_a_release_is_refused_when_the_previous_releases_file_is_not_the_one_released():
+    make_public_claim()
+    first = cut(now=A_DAY)
+    with open(releases.release_file(first), "r+b") as damaged:
+        damaged.truncate(100)
+    with pytest.raises(releases.ReleaseError, match="is not the file released"):
+        cut(now=A_DAY + datetime.timedelta(hours=1))
+    assert list(Release.objects.all()) == [first]
+
+
+@pytest.mark.django_db
+def test_a_file_inside_a_damaged_release_answers_404_not_500(client):
+    make_public_claim()
+    release = cut()
+    with open(releases.release_file(release), "r+b") as damaged:
+        damaged.truncate(100)
+    response = client.get(reverse("release_download", args=[release.version, "CITATION.cff"]))
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_first_release_of_an_empty_archive_says_so(client):
+    release = cut()
+    html = client.get(release.get_absolute_url()).content.decode()
+    assert "The first release, of an archive with no published record yet." in html
+    assert "None" not in html
+
+
+@pytest.mark.django_db
 def test_the_releases_page_lists_every_release_newest_first_with_size_checksum_and_changes(client):
     make_public_claim()
     first = cut(now=A_DAY)
