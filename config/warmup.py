@@ -26,13 +26,17 @@ RECORD_KINDS = (Round, Issue, Participant, SourceArticle, Claim)
 
 
 def warm_paths() -> list[str]:
-    """The home page, each list, a search and the page of one published record of each kind."""
+    """The home page, each list, a search, the API's claims, and the page of one published record
+    of each kind, with a claim's embedded card."""
     paths = [reverse(name) for name in LIST_PAGES]
     paths += [reverse("claim_list") + "?kind=demand", reverse("search") + "?q=talks"]
+    paths.append(reverse("api:claim-list"))
     for model in RECORD_KINDS:
         record = model.objects.published().order_by("pk").first()
         if record is not None:
             paths.append(record.get_absolute_url())
+            if model is Claim:
+                paths.append(reverse("claim_embed", args=[record.pk]))
     return paths
 
 

@@ -93,6 +93,8 @@ def test_a_server_process_serves_each_kind_of_page_once_before_its_readers(seede
         first = model.objects.published().order_by("pk").first()
         assert first.get_absolute_url() in paths
     assert any(path.startswith("/search/?q=") for path in paths)
+    claim = Claim.objects.published().order_by("pk").first()
+    assert reverse("claim_embed", args=[claim.pk]) in paths and reverse("api:claim-list") in paths
 
 
 def test_a_server_process_of_an_empty_archive_serves_its_lists_at_start(db, settings):
