@@ -279,6 +279,7 @@ def test_downloads_offers_the_latest_release_and_the_live_export_and_says_how_th
     html = client.get(reverse("downloads")).content.decode()
     assert f"Download release {release.version}" in html and release.sha256 in html
     assert "Download the live export" in html and "How it differs from a release" in html
+    assert f'href="{reverse("api:docs")}"' in html
 
 
 def test_a_chief_editor_cuts_a_release_in_the_admin(chief_client, settings):
