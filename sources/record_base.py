@@ -190,9 +190,10 @@ def is_public(record) -> bool:
     return all(is_public(getattr(record, name, None)) for name in getattr(record, "public_with", ()))
 
 
-def last_public_change() -> Coalesce:
-    """When readers last saw a record change: its last public update, or else its first publication."""
-    return Coalesce("public_updated_at", "first_published_at")
+def last_public_change(prefix: str = "") -> Coalesce:
+    """When readers last saw a record change: its last public update, or else its first publication;
+    of the record at `prefix` (`claim__`) when given."""
+    return Coalesce(f"{prefix}public_updated_at", f"{prefix}first_published_at")
 
 
 class DatePrecision(models.TextChoices):

@@ -10,8 +10,6 @@ from sources.models import SourceArticle
 from sources.record_base import last_public_change, list_items
 from talks.api.base import Expanded, KeyOfPublic, Linked, PublicViewSet, WithExpansions, absolute, documented
 from talks.api.claims import PartySerializer, RoundBriefSerializer
-from talks.api.filtering import with_updated_since
-from talks.list_specs import LISTS
 from talks.models import Delegation, Disagreement, DisagreementClaim, Issue, Membership, Participant, Round
 
 
@@ -106,7 +104,6 @@ def public_delegations(queryset):
 )
 class RoundViewSet(PublicViewSet):
     list_name = "rounds"
-    filterset_class = with_updated_since(LISTS["rounds"].filterset)
     serializer_class = RoundSerializer
     expansions = {"delegations": public_delegations}
 
@@ -190,7 +187,6 @@ class PersonSerializer(Linked, Dated, WithExpansions, serializers.ModelSerialize
 )
 class PersonViewSet(PublicViewSet):
     list_name = "participants"
-    filterset_class = with_updated_since(LISTS["participants"].filterset)
     serializer_class = PersonSerializer
     expansions = {"seats": public_seats_of_people}
 
@@ -248,7 +244,6 @@ class IssueSerializer(Linked, Dated, WithExpansions, serializers.ModelSerializer
 @extend_schema_view(**documented(IssueSerializer, ("sub_issues",), "Published issues, in name order."))
 class IssueViewSet(PublicViewSet):
     list_name = "issues"
-    filterset_class = with_updated_since(LISTS["issues"].filterset)
     serializer_class = IssueSerializer
     expansions = {"sub_issues": public_sub_issues}
 
@@ -310,7 +305,6 @@ def public_versions(queryset):
 )
 class DisagreementViewSet(PublicViewSet):
     list_name = "disagreements"
-    filterset_class = with_updated_since(LISTS["disagreements"].filterset)
     serializer_class = DisagreementSerializer
     expansions = {"round": lambda queryset: queryset}  # read with the disagreement (select_related)
 
@@ -371,7 +365,6 @@ class ArticleSerializer(Linked, Dated, serializers.ModelSerializer):
 )
 class ArticleViewSet(PublicViewSet):
     list_name = "sources"
-    filterset_class = with_updated_since(LISTS["sources"].filterset)
     serializer_class = ArticleSerializer
     lookup_field = "key"
 

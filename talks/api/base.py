@@ -98,9 +98,10 @@ def expand_parameter(expansions) -> OpenApiParameter:
 class PublicListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Published records only, through the model's `published()` queryset, as the public pages.
 
-    `list_name` names the list in LISTS whose FilterSet and index the API reuses; a record kind with
-    no public list sets `filterset_class` instead. `expansions` maps each `?expand=` value to the
-    prefetching it needs, so a page runs the same number of queries whatever its length."""
+    `list_name` names the list in LISTS whose FilterSet (with `updated_since`) and index the API
+    reuses; a record kind with no public list sets `filterset_class` instead. `expansions` maps each
+    `?expand=` value to the prefetching it needs, so a page runs the same number of queries whatever
+    its length."""
 
     list_name: str | None = None
     expansions: dict = {}
@@ -118,9 +119,10 @@ class PublicListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list_index(self):
         return self.spec.index if self.list_name else None
 
-    @classmethod
-    def api_filterset(cls):
-        return with_updated_since(LISTS[cls.list_name].filterset)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.list_name and "filterset_class" not in cls.__dict__:
+            cls.filterset_class = with_updated_since(LISTS[cls.list_name].filterset)
 
     @property
     def list_parameters(self) -> tuple[str, ...]:

@@ -19,8 +19,7 @@ from talks.api.base import (
     absolute,
     documented,
 )
-from talks.api.filtering import UPDATED_SINCE_HELP, MomentFilter, with_updated_since
-from talks.list_specs import LISTS
+from talks.api.filtering import UPDATED_SINCE_HELP, MomentFilter
 from talks.models import Citation, Claim, DisagreementClaim, Issue, Participant, Party, Round
 
 
@@ -187,7 +186,6 @@ def as_is(queryset):
 )
 class ClaimViewSet(PublicViewSet):
     list_name = "claims"
-    filterset_class = with_updated_since(LISTS["claims"].filterset)
     serializer_class = ClaimSerializer
     lookup_field = "key"
     expansions = {
@@ -214,14 +212,8 @@ def citation_changed_since(queryset, name, since):
     if since is None:
         return queryset
     return queryset.alias(
-        claim_change=last_public_change_of("claim__"), article_change=last_public_change_of("article__")
+        claim_change=last_public_change("claim__"), article_change=last_public_change("article__")
     ).filter(Q(claim_change__gte=since) | Q(article_change__gte=since))
-
-
-def last_public_change_of(prefix: str):
-    from django.db.models.functions import Coalesce
-
-    return Coalesce(f"{prefix}public_updated_at", f"{prefix}first_published_at")
 
 
 class CitationFilter(django_filters.FilterSet):
