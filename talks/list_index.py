@@ -715,23 +715,10 @@ class ListIndex:
         its order: the database then lists no ids, which for a filter that matches most of the
         archive costs more than the rest of the page."""
         alias, terms = queryset.db, self.ordering_of(queryset)
-        held = self.held(alias)
-        if narrowing is not None and self.holds(narrowing):
-            if not narrowing:
-                return self.unfiltered(alias, held, terms, facets)
-            size = held.size
-            matched = grown(held.public, size, False)[:size].copy()
-            for name, chosen in narrowing.items():
-                held_filter = self.filters[name]
-                columns = {field: held.fields[field] for field in held_filter.fields}
-                matched &= held_filter.keys(columns, chosen, self.model, size)
-        else:
-            matched_ids = parsed_ids(queryset.order_by().aggregate(ids=MatchingIds("pk"))["ids"])
-            if len(matched_ids) and int(matched_ids.max()) >= held.size:
-                held = self.held(alias)  # a record added since: its values are read now
-            size = max(held.size, int(matched_ids.max()) + 1 if len(matched_ids) else 0)
-            matched = np.zeros(size, dtype=bool)
-            matched[matched_ids] = True
+        if narrowing == {}:
+            return self.unfiltered(alias, self.held(alias), terms, facets)
+        held, matched = self.matches(queryset, narrowing)
+        size = len(matched)
         ids = np.flatnonzero(matched)
         facet_counts = (
             {facet.param: held.fields[facet.field].counts(matched, ids) for facet in self.facets}
@@ -744,6 +731,38 @@ class ListIndex:
             facet_counts,
             None if ranks is None else OrderedMatches(ids, grown(ranks, size, np.iinfo(np.int64).max)),
         )
+
+    def matches(self, queryset: QuerySet, narrowing: dict | None) -> tuple[HeldList, np.ndarray]:
+        """The held list and, by key, which of its records match: found by the index when it holds
+        every filter of `narrowing`, else listed by the database from `queryset`."""
+        held = self.held(queryset.db)
+        if narrowing is not None and self.holds(narrowing):
+            size = held.size
+            matched = grown(held.public, size, False)[:size].copy()
+            for name, chosen in narrowing.items():
+                held_filter = self.filters[name]
+                columns = {field: held.fields[field] for field in held_filter.fields}
+                matched &= held_filter.keys(columns, chosen, self.model, size)
+            return held, matched
+        matched_ids = parsed_ids(queryset.order_by().aggregate(ids=MatchingIds("pk"))["ids"])
+        if len(matched_ids) and int(matched_ids.max()) >= held.size:
+            held = self.held(queryset.db)  # a record added since: its values are read now
+        size = max(held.size, int(matched_ids.max()) + 1 if len(matched_ids) else 0)
+        matched = np.zeros(size, dtype=bool)
+        matched[matched_ids] = True
+        return held, matched
+
+    def counts_holding_among(
+        self, queryset: QuerySet, narrowing: dict | None, field: str, value_sets: Sequence[Iterable]
+    ) -> list[int]:
+        """`counts_holding` among the records a list's filters match (`count`'s arguments): a
+        track's claims under each issue and its sub-issues, say."""
+        held, matched = self.matches(queryset, narrowing)
+        size = len(matched)
+        return [
+            int(np.count_nonzero(held.fields[field].keys_with(tuple(values), size) & matched))
+            for values in value_sets
+        ]
 
     def unfiltered(self, alias: str, held: HeldList, terms, facets: bool) -> ListCounts:
         """Every public record: counted once per version of the list, not once per request."""

@@ -376,6 +376,10 @@ def claims_through_citations(queryset: QuerySet, outlet: str) -> QuerySet:
     return queryset.filter(pk__in=citations.values("claim_id"))
 
 
+def claims_of_track(queryset: QuerySet, track: Track) -> QuerySet:
+    return queryset.filter(round__track=track)
+
+
 def claims_in_a_disagreement(queryset: QuerySet, chosen: str) -> QuerySet:
     versions = DisagreementClaim.objects.filter(public_condition(Disagreement, "disagreement__"))
     in_one = Q(pk__in=versions.values("claim_id"))
@@ -442,6 +446,7 @@ CLAIM_LIST = ListSpec(
             records=Participant.objects.published,
             typed=True,
         ),
+        Record(param="track", label="Track", sql=claims_of_track, records=public_tracks, typed=True),
         Choice(param="kind", label="Kind", column="kind", choices=Claim.Kind.choices, facet="Kind"),
         Choice(param="outlet", label="Outlet", sql=claims_through_citations, **OUTLET),
         yes_no("disputed", "Disputed", "disputed"),

@@ -68,6 +68,9 @@ class Track(Timestamped):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return path_to("track_detail", self.slug)
+
 
 class Round(Publishable):
     class Format(models.TextChoices):

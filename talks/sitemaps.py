@@ -26,6 +26,7 @@ BLOCK = 5_000  # records a sitemap page covers at most (the protocol allows 50,0
 LAST_PAGE = 10**9  # the highest page number a section's URL may carry
 PAGES = [  # the public pages that are not records
     "home",
+    "track_list",
     "round_list",
     "issue_list",
     "participant_list",

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from talks import downloads, exports, feeds, lists, search, sharing, sitemaps, views
+from talks import downloads, exports, feeds, lists, search, sharing, sitemaps, tracks, views
 from talks.citing import FORMATS
 from talks.dataset.tables import EXPORTS
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("about/", views.AboutView.as_view(), name="about"),
     path("search/", search.search, name="search"),
+    path("tracks/", tracks.track_list, name="track_list"),
+    path("tracks/timeline.json", tracks.timeline_json, name="timeline_json"),
+    path("tracks/<slug:slug>/", tracks.track_detail, name="track_detail"),
+    path("tracks/<slug:slug>/timeline.json", tracks.timeline_json, name="track_timeline_json"),
     path("rounds/", lists.RoundListView.as_view(), name="round_list"),
     path("rounds/<slug:slug>/", views.round_detail, name="round_detail"),
     path("issues/", lists.IssueListView.as_view(), name="issue_list"),

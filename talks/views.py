@@ -34,6 +34,7 @@ from talks.models import (
 from talks.sharing import embed_snippet, oembed_discovery
 from talks.structured_data import claim as claim_description
 from talks.structured_data import news_article, round_event
+from talks.tracks import timeline_of
 
 ROUNDS_IN_ISSUE_TABLE = 20
 LATEST_CLAIMS = 25
@@ -133,6 +134,7 @@ def home(request):
         latest_rounds.setdefault(round_.track_id, []).append(round_)
     for track in tracks:
         track.public_rounds = list(reversed(latest_rounds.get(track.pk, [])))
+        track.timeline = timeline_of(track, track.public_rounds, f"timeline-{track.slug}")
     issues = list(Issue.objects.published().filter(parent__isnull=True))
     # With their sub-issues' claims, as each issue's own page counts them.
     children = published_issue_children()
@@ -146,6 +148,7 @@ def home(request):
             "articles": ARTICLES.total(),
             "participants": PEOPLE.total(),
             "issues": Issue.objects.published().count(),
+            "disagreements": Disagreement.objects.published().count(),
         },
         "tracks": sorted(
             tracks, key=lambda track: track.public_rounds[0].start_date or track.created_at.date()

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from sources.record_base import PublicationStatus
-from tests.builders import make_article, make_claim, make_round, make_track
+from tests.builders import make_article, make_claim, make_disagreement, make_round, make_track
 
 pytestmark = pytest.mark.django_db
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -14,6 +14,7 @@ def test_the_home_page_counts_and_lists_only_published_records(client):
     make_claim(publication_status=PUBLISHED)
     make_claim()
     make_article()
+    make_disagreement(question="A draft question?")
     response = client.get(reverse("home"))
     assert response.status_code == 200
     assert response.context["counts"] == {
@@ -22,6 +23,7 @@ def test_the_home_page_counts_and_lists_only_published_records(client):
         "articles": 0,
         "participants": 0,
         "issues": 0,
+        "disagreements": 0,
     }
     page = response.content.decode()
     assert "Geneva round" in page

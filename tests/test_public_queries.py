@@ -76,6 +76,9 @@ class Archive:
             "round list, filtered": reverse("round_list")
             + f"?issue={self.issue.slug}&year=2026&ordering=-date",
             "round": reverse("round_detail", args=[self.round.slug]),
+            "track list": reverse("track_list"),
+            "track": reverse("track_detail", args=[self.track.slug]),
+            "track timeline, TimelineJS": reverse("track_timeline_json", args=[self.track.slug]),
             "issue list": reverse("issue_list"),
             "issue": reverse("issue_detail", args=[self.issue.slug]),
             "participant list": reverse("participant_list") + "?q=Geneva",

@@ -42,6 +42,10 @@ def public_pages(public):
         reverse("home"),
         reverse("round_list"),
         reverse("round_detail", args=[public.round.slug]),
+        reverse("track_list"),
+        reverse("track_detail", args=[public.round.track.slug]),
+        reverse("track_timeline_json", args=[public.round.track.slug]),
+        reverse("timeline_json"),
         reverse("issue_list"),
         reverse("issue_detail", args=[public.issues.get().slug]),
         reverse("participant_list"),
@@ -80,7 +84,14 @@ def test_a_drafts_own_page_is_not_found(client, archive_with_drafts):
 
 def test_counts_count_only_published_records(client, archive_with_drafts):
     counts = client.get(reverse("home")).context["counts"]
-    assert counts == {"rounds": 2, "claims": 2, "articles": 6, "participants": 2, "issues": 2}
+    assert counts == {
+        "rounds": 2,
+        "claims": 2,
+        "articles": 6,
+        "participants": 2,
+        "issues": 2,
+        "disagreements": 0,
+    }
 
 
 def test_a_draft_article_does_not_add_to_a_claims_outlet_count(client, archive_with_drafts):

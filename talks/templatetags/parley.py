@@ -7,6 +7,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from config.paths import paths_for_this_request
+from talks import pictures
 from talks.models import Citation, Claim, Occurrence, Sourcing
 
 register = template.Library()
@@ -85,3 +86,9 @@ def claim_cards(claims, show_round=False, empty=""):
     """Claims as claim_card shows each, in one rendering (a list page shows 25, a round's page 60),
     or `empty` in a paragraph when there are none."""
     return render_fragment("includes/claims.html", claims=claims, show_round=show_round, empty=empty)
+
+
+@register.simple_tag
+def bar_chart(bars, title, description, id_prefix, unit="claims"):
+    """`{% bar_chart bars "Claims per round" "…" "claims-per-round" %}`: talks/pictures.py's bars."""
+    return pictures.bar_chart(bars, title, description, id_prefix, unit)
