@@ -42,6 +42,11 @@ def attributes(**values) -> str:
     return " ".join(f'{name.replace("_", "-")}="{escape(value)}"' for name, value in values.items())
 
 
+def hit_area(top: float, height: float) -> str:
+    """The whole row, unpainted, as its link's target: a finger need not find a thin mark."""
+    return f"<rect {attributes(x=0, y=top, width=WIDTH, height=height, fill='none', pointer_events='all')}/>"
+
+
 @dataclass(frozen=True)
 class TimelineRound:
     title: str
@@ -144,6 +149,7 @@ def timeline(rounds: list[TimelineRound], title: str, description: str, id_prefi
             f"<rect {attributes(x=left, y=mark_top, width=round(width, 1), height=MARK_HEIGHT)} {shape}/>",
             f"<text {attributes(x=round(dates_x, 1), y=mark_top + 10, font_size=SMALL, fill=TEXT)}"
             f' text-anchor="{dates_anchor}">{escape(fitted(round_.dates_label, SMALL, dates_room))}</text>',
+            hit_area(top, ROW),
             "</a>",
         ]
     base = len(rounds) * ROW + 4
@@ -196,6 +202,7 @@ def bar_chart(bars: list[Bar], title: str, description: str, id_prefix: str, uni
             f"<rect {attributes(x=MARGIN, y=top + 20, width=drawn, height=MARK_HEIGHT, fill=INK)}/>",
             f"<text {attributes(x=MARGIN + drawn + 6, y=top + 30, font_size=SMALL, fill=TEXT)}>"
             f"{bar.count}</text>",
+            hit_area(top, BAR_ROW),
             "</a>",
         ]
     parts.append("</svg>")
