@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sources.models import SourceArticle
+from talks.list_specs import public_tracks
 from talks.models import Claim, Disagreement, Issue, Participant, Round, Track
 from talks.sitemaps import blocks_with_published_records
 
@@ -159,6 +160,8 @@ def sample_pages() -> dict[str, list[str]]:
         ],
         "round list, filtered": [reverse("round_list") + "?country=Switzerland&status=held&ordering=-date"],
         "round": [r.get_absolute_url() for r in sample(Round.objects.published())],
+        "track list": [reverse("track_list")],
+        "track": [t.get_absolute_url() for t in sample(public_tracks())],
         "issue list": [reverse("issue_list")],
         "issue": [issue.get_absolute_url()] if issue else [reverse("issue_list")],
         "participant list": [reverse("participant_list"), reverse("participant_list") + "?q=Person"],
